@@ -1,0 +1,45 @@
+# Lakegate: `make help` lists the targets. Everything installs from pyproject.toml into .venv.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+LAKE ?= lake
+DATASET ?= transactions
+# Spark 3.5 needs Java 17; another JDK (e.g. 25) on the machine must not be picked up.
+JAVA_HOME := $(shell $(PYTHON) -m lakegate.javacheck --print 2>/dev/null)
+export JAVA_HOME
+export LAKEGATE_LAKE := $(LAKE)
+
+.PHONY: help install java demo test lint backfill promote clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "lakegate: Python 3.11 is required (Glue 5.1), found " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed ## Create .venv with the project and its tools
+
+java: ## Check that Java 17 is available (one clear line if not)
+	@$(PYTHON) -m lakegate.javacheck
+
+demo: install java ## Run the pipeline end to end on generated data in ./lake (LAKE=dir)
+	$(BIN)/python -m lakegate.demo --lake $(LAKE)
+
+test: install java ## Run every test
+	$(BIN)/pytest
+
+lint: install ## ruff over the project
+	$(BIN)/ruff check .
+
+backfill: install java ## Re-ingest one month as a backfill: make backfill YEAR=2024 MONTH=03
+	@$(BIN)/lakegate ingest --lake $(LAKE) --dataset $(DATASET) --run-type backfill --year "$(YEAR)" --month "$(MONTH)"
+
+clean: ## Remove the local lake and caches (keeps .venv)
+	rm -rf $(LAKE) .pytest_cache .ruff_cache

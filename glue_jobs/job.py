@@ -1,0 +1,242 @@
+"""The ingestion job (SPEC §2-§6): wires the bronze listing, the pure transforms, the
+writes and the run summary. Both the Glue entry script and `lakegate ingest` call
+run_ingest(); nothing here parses arguments or creates clients.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from pyspark import StorageLevel
+from pyspark.sql import SparkSession
+
+from glue_jobs import parsing, sparkio, transforms
+from glue_jobs.schemas import (
+    CONDEMNED_SCHEMA,
+    PRIOR_FAILURES_SCHEMA,
+    PUBLISHED_KEYS_SCHEMA,
+    QUARANTINE_SCHEMA,
+    SILVER_SCHEMA,
+)
+from lakegate import bronze, catalog, layout, metrics, pointer
+from lakegate.breaker import tripped_error_types
+from lakegate.config import DatasetConfig
+from lakegate.errors import BadArgument, CircuitBreakerTripped, LakegateError, Refused
+from lakegate.ids import Month, MonthWindow, validate_run_id, validate_run_type
+from lakegate.storage import Lake
+
+
+@dataclass(frozen=True)
+class IngestRequest:
+    config: DatasetConfig
+    window: MonthWindow
+    run_id: str
+    run_type: str = "scheduled"
+    execution_arn: str | None = None
+    code_version: str = "unknown"
+
+    def __post_init__(self) -> None:
+        validate_run_id(self.run_id)
+        validate_run_type(self.run_type)
+        if self.run_type == "backfill" and self.window.first != self.window.last:
+            raise BadArgument("a backfill reads exactly one month: give --year and --month only")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _refuse_existing(lake: Lake, request: IngestRequest) -> None:
+    ds, run_id = request.config.name, request.run_id
+    prefixes = [
+        ("silver", layout.run_prefix(ds, request.config.schema_v, run_id)),
+        ("quarantine", layout.quarantine_run_prefix(ds, run_id)),
+        ("quarantine", layout.condemned_run_prefix(ds, run_id)),
+    ]
+    for bucket, prefix in prefixes:
+        if next(iter(lake[bucket].list(prefix)), None) is not None:
+            raise Refused(f"run_id {run_id} already has output at {lake[bucket].uri(prefix)}:"
+                          " a rerun needs a new run_id")
+
+
+def _parquet_files(lake: Lake, bucket: str, prefix: str) -> list[str]:
+    return [o.key for o in lake[bucket].list(prefix) if o.key.endswith(".parquet")]
+
+
+def _prior_failure_files(lake: Lake, request: IngestRequest, months: list[Month]) -> list[str]:
+    """Quarantine and condemned files of completed runs, in the look-back months."""
+    ds, cfg = request.config.name, request.config
+    wanted = {m.partition for m in months}
+    keys = []
+    for ref in catalog.silver_runs(lake, ds, cfg.known_schema_versions):
+        if ref.success_key is None:
+            continue
+        for prefix in (layout.quarantine_run_prefix(ds, ref.run_id),
+                       layout.condemned_run_prefix(ds, ref.run_id)):
+            for key in _parquet_files(lake, "quarantine", prefix):
+                partition = "/".join(key[len(prefix):].split("/")[:2])
+                if partition in wanted:
+                    keys.append(key)
+    return keys
+
+
+def _partitions(lake: Lake, prefix: str, rows_by_partition: dict[str, int]) -> list[dict]:
+    files: dict[str, list[str]] = {}
+    for key in _parquet_files(lake, "silver", prefix):
+        partition = "/".join(key[len(prefix):].split("/")[:2])
+        files.setdefault(partition, []).append(key)
+    return [
+        {"partition": p, "rows": rows_by_partition.get(p, 0), "files": sorted(files.get(p, []))}
+        for p in sorted(set(files) | set(rows_by_partition))
+    ]
+
+
+def run_ingest(
+    spark: SparkSession,
+    lake: Lake,
+    request: IngestRequest,
+    now: Callable[[], datetime] = utc_now,
+    cloudwatch=None,
+) -> dict:
+    """Run one ingestion. Returns the run summary written to _SUCCESS.
+
+    Raises SchemaError before anything is written when a header is wrong, and
+    CircuitBreakerTripped (after recording the halt) when the breaker trips."""
+    started = now()
+    cfg, ds = request.config, request.config.name
+    _refuse_existing(lake, request)
+
+    files = bronze.list_window_files(lake["bronze"], ds, request.window)
+    if not files:
+        first = layout.bronze_month_prefix(ds, request.window.first)
+        raise LakegateError(
+            f"no bronze files for {ds} in {request.window.first.label}..{request.window.last.label}"
+            f" (looked under {lake['bronze'].uri(first)} and the window's other months)"
+        )
+    bronze.check_headers(lake["bronze"], files)
+
+    # What is already accepted: the published version minus the partitions this run
+    # replaces, within the look-back (SPEC §6); and earlier failures for attempt counts.
+    lookback = MonthWindow(request.window.first.plus(-cfg.lookback_months), request.window.last)
+    replaced = set(request.window.months()) if request.run_type != "retry" else set()
+    latest = pointer.read_latest(lake["silver"], ds)
+    published_months = [m for m in lookback.months() if m not in replaced]
+    published_uris = [
+        lake["silver"].uri(prefix) for prefix in pointer.published_prefixes(latest, published_months)
+        if next(iter(lake["silver"].list(prefix)), None) is not None
+    ]
+    published = sparkio.read_parquet_files(spark, published_uris, PUBLISHED_KEYS_SCHEMA)
+    prior_uris = [lake["quarantine"].uri(k) for k in _prior_failure_files(lake, request, lookback.months())]
+    prior = sparkio.read_parquet_files(spark, prior_uris, PRIOR_FAILURES_SCHEMA)
+
+    lines = parsing.bronze_lines(sparkio.read_bronze(spark, [lake["bronze"].uri(f.key) for f in files]))
+    classified = lines.transform(
+        transforms.classify(cfg.currencies, published, prior, request.run_id, started)
+    ).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        counts = [
+            metrics.CountRow(r.outcome, r.error_type, f"year={r.year}/month={r.month}", r.rows, r.attempt_sum)
+            for r in transforms.outcome_counts(classified).collect()
+        ]
+        row_metrics = metrics.summarize_counts(counts)
+        window = timedelta(minutes=cfg.breaker_window_minutes)
+        recent = catalog.recently_finished(lake, ds, cfg.known_schema_versions, started - window)
+        tripped = tripped_error_types(
+            row_metrics["error_type_distribution"], recent, now(), cfg.breaker_threshold, window
+        )
+
+        q_prefix = layout.quarantine_run_prefix(ds, request.run_id)
+        c_prefix = layout.condemned_run_prefix(ds, request.run_id)
+        s_prefix = layout.run_prefix(ds, cfg.schema_v, request.run_id)
+        sparkio.write_partitioned(
+            classified.transform(transforms.quarantine_rows(request.run_id, started)),
+            lake["quarantine"].uri(q_prefix), "source_file",
+        )
+        sparkio.write_partitioned(
+            classified.transform(transforms.condemned_rows(request.run_id, started)),
+            lake["quarantine"].uri(c_prefix), "source_file",
+        )
+        if not tripped:
+            sparkio.write_partitioned(
+                classified.transform(transforms.silver_rows(request.run_id)),
+                lake["silver"].uri(s_prefix), "TransactionID",
+            )
+    finally:
+        classified.unpersist()
+
+    # Everything that was classified must be in storage: count what was written.
+    written = {
+        "valid_rows_count": sparkio.count_rows(
+            spark, [lake["silver"].uri(k) for k in _parquet_files(lake, "silver", s_prefix)], SILVER_SCHEMA),
+        "quarantined_rows_count": sparkio.count_rows(
+            spark, [lake["quarantine"].uri(k) for k in _parquet_files(lake, "quarantine", q_prefix)],
+            QUARANTINE_SCHEMA),
+        "condemned_rows_count": sparkio.count_rows(
+            spark, [lake["quarantine"].uri(k) for k in _parquet_files(lake, "quarantine", c_prefix)],
+            CONDEMNED_SCHEMA),
+    }
+    expected_written = {k: row_metrics[k] for k in written}
+    if tripped:
+        expected_written["valid_rows_count"] = 0
+    if written != expected_written:
+        raise LakegateError(
+            f"run {request.run_id}: rows written {written} differ from rows classified"
+            f" {expected_written}; no _SUCCESS written"
+        )
+
+    ended = now()
+    valid_by_partition = row_metrics.pop("valid_rows_by_partition")
+    summary = {
+        "run_id": request.run_id,
+        "dataset": ds,
+        "schema_v": cfg.schema_v,
+        "run_type": request.run_type,
+        "input_window": request.window.to_dict(),
+        "input_files": [f.key for f in files],
+        "code_version": request.code_version,
+        "started_at": _iso(started),
+        "ended_at": _iso(ended),
+        "duration_seconds": round((ended - started).total_seconds(), 3),
+        **row_metrics,
+        "circuit_breaker_triggers": len(tripped),
+        "partitions": _partitions(lake, s_prefix, valid_by_partition) if not tripped else [],
+        "execution_arn": request.execution_arn,
+        "quarantine_location": lake["quarantine"].uri(q_prefix),
+        "condemned_location": lake["quarantine"].uri(c_prefix),
+        "thresholds": {
+            "breaker_threshold": cfg.breaker_threshold,
+            "breaker_window_minutes": cfg.breaker_window_minutes,
+            "max_quarantine_rate": cfg.max_quarantine_rate,
+            "lookback_months": cfg.lookback_months,
+        },
+    }
+    body = (json.dumps(summary, indent=2) + "\n").encode()
+    if tripped:
+        summary["halted"] = {"tripped": tripped, "threshold": cfg.breaker_threshold}
+        body = (json.dumps(summary, indent=2) + "\n").encode()
+        lake["quarantine"].write_bytes(layout.halted_key(ds, request.run_id), body, if_none_match=True)
+        _emit(summary, cloudwatch, "run_halted")
+        details = ", ".join(f"{t} {n}" for t, n in tripped.items())
+        raise CircuitBreakerTripped(
+            f"circuit breaker: run {request.run_id} halted, more than {cfg.breaker_threshold} rows"
+            f" failed within {cfg.breaker_window_minutes} min ({details}); see"
+            f" {lake['quarantine'].uri(layout.halted_key(ds, request.run_id))}"
+        )
+    # _SUCCESS last: its presence is what makes the run visible to promotion.
+    lake["silver"].write_bytes(layout.success_key(ds, cfg.schema_v, request.run_id), body,
+                               if_none_match=True)
+    _emit(summary, cloudwatch, "run_summary")
+    return summary
+
+
+def _emit(summary: dict, cloudwatch, event: str) -> None:
+    metrics.emit_log(summary, event)
+    if cloudwatch is not None:
+        metrics.publish_cloudwatch(cloudwatch, summary)

@@ -1,0 +1,175 @@
+"""Validation rules as data (SPEC §3): a name, an error class, a predicate, a message.
+
+A row's error is the first rule that fails, in the order of `value_rules`; the duplicate
+classes come after, judged in transforms.with_duplicates among rows that pass these.
+Columns are built lazily (a SparkSession must be active), so rules hold factories.
+
+Rule order:
+ 1. MALFORMED_ROW       the line is not a record (quoting, field count, encoding)
+ 2. NULL_VALUE_ERROR    a required value is missing (in column order)
+ 3. TYPE_ERROR          TransactionAmount is not a decimal(18,2) literal
+ 4. TYPE_ERROR          TransactionTimestamp is not an ISO-8601 time
+ 5. CURRENCY_ERROR      Currency is not in the dataset's allow-list
+ 6. PARTITION_MISMATCH  the UTC timestamp is outside the file's bronze month
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from glue_jobs.parsing import trimmed
+from glue_jobs.schemas import AMOUNT_TYPE
+from lakegate.bronze import INPUT_COLUMNS
+
+# Optional sign, 1-16 integer digits, optionally a point and one or two decimals.
+AMOUNT_PATTERN = r"^[+-]?[0-9]{1,16}(\.[0-9]{1,2})?$"
+# Date, 'T' or space, time, optional fraction (at most microseconds), optional Z or offset.
+TIMESTAMP_PATTERN = (
+    r"^([0-9]{4}-[0-9]{2}-[0-9]{2})[T ]([0-9]{2}:[0-9]{2}:[0-9]{2})"
+    r"(?:\.([0-9]{1,6}))?(Z|[+-][0-9]{2}(?::?[0-9]{2})?)?$"
+)
+CANONICAL_TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX"
+SHOWN_CHARS = 80
+
+
+def value(name: str) -> str:
+    """The trimmed value of an input column."""
+    return f"v_{name}"
+
+
+def shown(column: Column) -> Column:
+    """A value as it appears in a message: quoted, cut at 80 characters."""
+    cut = F.when(
+        F.length(column) > SHOWN_CHARS, F.concat(column.substr(1, SHOWN_CHARS), F.lit("..."))
+    ).otherwise(column)
+    return F.concat(F.lit("'"), F.coalesce(cut, F.lit("")), F.lit("'"))
+
+
+def _canonical_timestamp(text: Column) -> Column:
+    def part(index: int) -> Column:
+        return F.regexp_extract(text, TIMESTAMP_PATTERN, index)
+
+    offset = part(4)
+    normal_offset = (
+        F.when(offset.isin("", "Z"), F.lit("+00:00"))
+        .when(F.length(offset) == 3, F.concat(offset, F.lit(":00")))
+        .when(F.length(offset) == 5, F.concat(offset.substr(1, 3), F.lit(":"), offset.substr(4, 2)))
+        .otherwise(offset)
+    )
+    return F.concat(
+        part(1), F.lit("T"), part(2), F.lit("."), F.rpad(part(3), 6, "0"), normal_offset
+    )
+
+
+def with_typed_values(df: DataFrame) -> DataFrame:
+    """Trimmed values, the amount as decimal(18,2) and the timestamp in UTC (null when
+    the text is not of the documented form), and the row hash over the trimmed values."""
+    trimmed_values = [trimmed(F.col(name)).alias(value(name)) for name in INPUT_COLUMNS]
+    step = df.select("*", *trimmed_values)
+    amount_text = F.col(value("TransactionAmount"))
+    ts_text = F.col(value("TransactionTimestamp"))
+    hash_input = F.concat_ws("\x1f", *[F.coalesce(F.col(value(n)), F.lit("")) for n in INPUT_COLUMNS])
+    return step.select(
+        "*",
+        F.when(amount_text.rlike(AMOUNT_PATTERN), amount_text.cast(AMOUNT_TYPE)).alias("amount"),
+        F.when(
+            ts_text.rlike(TIMESTAMP_PATTERN),
+            F.try_to_timestamp(_canonical_timestamp(ts_text), F.lit(CANONICAL_TIMESTAMP_FORMAT)),
+        ).alias("event_ts"),
+        F.sha2(
+            F.when(F.col("malformed").isNull(), hash_input).otherwise(F.col("line")), 256
+        ).alias("row_hash"),
+    )
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    error_type: str
+    fails: Callable[[], Column]
+    message: Callable[[], Column]
+
+
+def _missing(name: str) -> Rule:
+    return Rule(
+        f"{name}_required",
+        "NULL_VALUE_ERROR",
+        lambda: F.coalesce(F.col(value(name)), F.lit("")) == "",
+        lambda: F.format_string(f"{name} is missing (value %s)", shown(F.col(name))),
+    )
+
+
+def value_rules(currencies: tuple[str, ...]) -> list[Rule]:
+    allowed = ", ".join(currencies)
+    return [
+        Rule(
+            "well_formed_line",
+            "MALFORMED_ROW",
+            lambda: F.col("malformed").isNotNull(),
+            lambda: F.format_string("line is not a record: %s", F.col("malformed")),
+        ),
+        *[_missing(name) for name in INPUT_COLUMNS],
+        Rule(
+            "amount_is_decimal",
+            "TYPE_ERROR",
+            lambda: F.col("amount").isNull(),
+            lambda: F.format_string(
+                "TransactionAmount %s is not a decimal with at most 16 integer digits and"
+                " 2 decimals",
+                shown(F.col(value("TransactionAmount"))),
+            ),
+        ),
+        Rule(
+            "timestamp_is_iso8601",
+            "TYPE_ERROR",
+            lambda: F.col("event_ts").isNull(),
+            lambda: F.format_string(
+                "TransactionTimestamp %s is not an ISO-8601 date and time",
+                shown(F.col(value("TransactionTimestamp"))),
+            ),
+        ),
+        Rule(
+            "currency_allowed",
+            "CURRENCY_ERROR",
+            lambda: ~F.col(value("Currency")).isin(*currencies),
+            lambda: F.format_string(
+                f"Currency %s is not one of {allowed}", shown(F.col(value("Currency")))
+            ),
+        ),
+        Rule(
+            "in_bronze_month",
+            "PARTITION_MISMATCH",
+            lambda: (F.date_format("event_ts", "yyyy") != F.col("year"))
+            | (F.date_format("event_ts", "MM") != F.col("month")),
+            lambda: F.format_string(
+                "TransactionTimestamp %s is %s in UTC, outside the file's month %s-%s",
+                shown(F.col(value("TransactionTimestamp"))),
+                F.date_format("event_ts", "yyyy-MM"),
+                F.col("year"),
+                F.col("month"),
+            ),
+        ),
+    ]
+
+
+def with_first_error(rules: list[Rule]) -> Callable[[DataFrame], DataFrame]:
+    """Adds error_type and error_message: those of the first failing rule, or null."""
+
+    def apply(df: DataFrame) -> DataFrame:
+        first = F.coalesce(
+            *[
+                F.when(rule.fails(), F.struct(F.lit(rule.error_type).alias("t"), rule.message().alias("m")))
+                for rule in rules
+            ]
+        )
+        return df.select("*", first.alias("_error")).select(
+            *[c for c in df.columns],
+            F.col("_error.t").alias("error_type"),
+            F.col("_error.m").alias("error_message"),
+        )
+
+    return apply

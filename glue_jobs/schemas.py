@@ -1,0 +1,96 @@
+"""Every Spark schema Lakegate reads or writes. Reads pass these; tests build from them."""
+
+from pyspark.sql.types import (
+    ArrayType,
+    BooleanType,
+    DecimalType,
+    IntegerType,
+    StringType,
+    StructField,
+    StructType,
+    TimestampType,
+)
+
+from lakegate.bronze import INPUT_COLUMNS
+
+AMOUNT_TYPE = DecimalType(18, 2)
+
+# One row per bronze file: Spark's text source read whole-file.
+BRONZE_TEXT_SCHEMA = StructType([StructField("value", StringType())])
+
+# The bronze columns as received (strings, untrimmed).
+RAW_SCHEMA = StructType([StructField(name, StringType()) for name in INPUT_COLUMNS])
+
+HISTORY_ENTRY = StructType(
+    [
+        StructField("run_id", StringType()),
+        StructField("at", TimestampType()),
+        StructField("error_type", StringType()),
+    ]
+)
+RETRY_HISTORY = ArrayType(HISTORY_ENTRY)
+
+PARTITION_FIELDS = [StructField("year", StringType()), StructField("month", StringType())]
+
+SILVER_SCHEMA = StructType(
+    [
+        StructField("TransactionID", StringType()),
+        StructField("CustomerID", StringType()),
+        StructField("TransactionAmount", AMOUNT_TYPE),
+        StructField("Currency", StringType()),
+        StructField("TransactionTimestamp", TimestampType()),
+        StructField("source_file", StringType()),
+        StructField("source_line", IntegerType()),
+        StructField("row_hash", StringType()),
+        StructField("run_id", StringType()),
+        *PARTITION_FIELDS,
+    ]
+)
+
+QUARANTINE_SCHEMA = StructType(
+    [
+        *RAW_SCHEMA.fields,
+        StructField("raw_line", StringType()),
+        StructField("source_file", StringType()),
+        StructField("source_line", IntegerType()),
+        StructField("row_hash", StringType()),
+        StructField("error_type", StringType()),
+        StructField("error_message", StringType()),
+        StructField("critical", BooleanType()),
+        StructField("run_id", StringType()),
+        StructField("attempt_count", IntegerType()),
+        StructField("retry_history", RETRY_HISTORY),
+        StructField("quarantined_at", TimestampType()),
+        *PARTITION_FIELDS,
+    ]
+)
+
+CONDEMNED_SCHEMA = StructType(
+    [
+        *QUARANTINE_SCHEMA.fields[:-2],
+        StructField("condemned_reason", StringType()),
+        *PARTITION_FIELDS,
+    ]
+)
+
+# What duplicate detection reads of published silver: two columns (Parquet pruning).
+PUBLISHED_KEYS_SCHEMA = StructType(
+    [StructField("TransactionID", StringType()), StructField("row_hash", StringType())]
+)
+
+# What attempt carry-forward reads of earlier quarantine and condemned rows.
+PRIOR_FAILURES_SCHEMA = StructType(
+    [
+        StructField("TransactionID", StringType()),
+        StructField("source_file", StringType()),
+        StructField("source_line", IntegerType()),
+        StructField("row_hash", StringType()),
+        StructField("attempt_count", IntegerType()),
+        StructField("retry_history", RETRY_HISTORY),
+    ]
+)
+
+
+def columns_without_partitions(schema: StructType) -> StructType:
+    """The columns stored inside the Parquet files (partition columns live in the path)."""
+    return StructType([f for f in schema.fields if f.name not in ("year", "month")])

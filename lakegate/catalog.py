@@ -1,0 +1,72 @@
+"""What runs exist for a dataset, read from the lake itself (no separate database).
+
+A run is complete when its `_SUCCESS` exists; a halted run has a halt record in
+quarantine; any other run folder is failed or partial.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from lakegate import layout
+from lakegate.breaker import RecentRun
+from lakegate.storage import Lake
+
+
+@dataclass(frozen=True)
+class RunRef:
+    run_id: str
+    schema_v: str
+    success_key: str | None  # None: failed or partial
+
+
+def silver_runs(lake: Lake, dataset: str, schema_versions: tuple[str, ...]) -> list[RunRef]:
+    refs = []
+    for schema_v in schema_versions:
+        for folder in lake["silver"].list_dirs(layout.schema_prefix(dataset, schema_v)):
+            run_id = layout.run_id_from_dir(folder)
+            if run_id is None:
+                continue
+            key = layout.success_key(dataset, schema_v, run_id)
+            refs.append(RunRef(run_id, schema_v, key if lake["silver"].exists(key) else None))
+    return refs
+
+
+def halted_run_ids(lake: Lake, dataset: str) -> list[str]:
+    found = []
+    for folder in lake["quarantine"].list_dirs(layout.quarantine_root(dataset)):
+        run_id = layout.run_id_from_dir(folder)
+        if run_id and lake["quarantine"].exists(layout.halted_key(dataset, run_id)):
+            found.append(run_id)
+    return found
+
+
+def read_summary(lake: Lake, key: str, bucket: str = "silver") -> dict:
+    return json.loads(lake[bucket].read_bytes(key))
+
+
+def recently_finished(
+    lake: Lake, dataset: str, schema_versions: tuple[str, ...], since: datetime
+) -> list[RecentRun]:
+    """Runs (completed or halted) whose summary was written at or after `since`."""
+    keys: list[tuple[str, str]] = [
+        ("silver", ref.success_key) for ref in silver_runs(lake, dataset, schema_versions)
+        if ref.success_key
+    ]
+    keys += [("quarantine", layout.halted_key(dataset, r)) for r in halted_run_ids(lake, dataset)]
+    recent = []
+    for bucket, key in keys:
+        info = lake[bucket].info(key)
+        if info is None or info.modified < since:
+            continue
+        summary = read_summary(lake, key, bucket)
+        recent.append(
+            RecentRun(
+                run_id=summary["run_id"],
+                ended_at=datetime.fromisoformat(summary["ended_at"]),
+                error_type_distribution=summary.get("error_type_distribution", {}),
+            )
+        )
+    return recent

@@ -1,0 +1,52 @@
+"""Per-dataset settings: currency allow-list and thresholds (SPEC §2, §5, §7)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from lakegate.errors import BadArgument
+from lakegate.ids import validate_dataset, validate_schema_v
+
+DEFAULT_CURRENCIES = ("EUR", "USD", "GBP", "CHF", "JPY")
+
+
+@dataclass(frozen=True)
+class DatasetConfig:
+    name: str
+    currencies: tuple[str, ...] = DEFAULT_CURRENCIES
+    # Circuit breaker: more than this many rows of one error type within the window halts.
+    breaker_threshold: int = 100
+    breaker_window_minutes: int = 60
+    # Promotion gate: the highest quarantine rate a promotable run may have.
+    max_quarantine_rate: float = 0.05
+    # Duplicate detection and attempt carry-forward look this many months back
+    # from the run's window into published silver and quarantine.
+    lookback_months: int = 3
+    schema_v: str = "v1"
+    known_schema_versions: tuple[str, ...] = field(default=("v1",))
+
+    def __post_init__(self) -> None:
+        validate_dataset(self.name)
+        validate_schema_v(self.schema_v)
+        for code in self.currencies:
+            if not re.fullmatch(r"[A-Z]{3}", code):
+                raise BadArgument(f"currency {code!r} in the allow-list is not three letters A-Z")
+        if self.breaker_threshold < 0:
+            raise BadArgument("breaker threshold must be 0 or more")
+        if not 0 <= self.max_quarantine_rate <= 1:
+            raise BadArgument("max quarantine rate must be between 0 and 1")
+        if not 0 <= self.lookback_months <= 120:
+            raise BadArgument("lookback months must be between 0 and 120")
+
+
+DATASETS: dict[str, DatasetConfig] = {
+    "transactions": DatasetConfig("transactions"),
+}
+
+
+def dataset_config(name: str, **overrides) -> DatasetConfig:
+    """The registered settings of a dataset (defaults for an unregistered name), overridden."""
+    base = DATASETS.get(validate_dataset(name)) or DatasetConfig(name)
+    given = {key: value for key, value in overrides.items() if value is not None}
+    return replace(base, **given) if given else base

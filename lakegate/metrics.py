@@ -1,0 +1,150 @@
+"""Run metrics: the _SUCCESS document, the structured log line, and CloudWatch metrics.
+
+Everything here is plain Python on the small table of counts the job aggregates, so
+the metrics are tested without Spark and the names are shared with the alarms.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+VALID, QUARANTINED, CONDEMNED = "valid", "quarantined", "condemned"
+OUTCOMES = (VALID, QUARANTINED, CONDEMNED)
+
+# Row-level error classes in the order the rules are applied (SPEC §3).
+ERROR_TYPES = (
+    "MALFORMED_ROW",
+    "NULL_VALUE_ERROR",
+    "TYPE_ERROR",
+    "CURRENCY_ERROR",
+    "PARTITION_MISMATCH",
+    "EXACT_DUPLICATE",
+    "DUPLICATE_IN_BATCH",
+    "BUSINESS_DUPLICATE",
+)
+DUPLICATE_TYPES = ("EXACT_DUPLICATE", "DUPLICATE_IN_BATCH", "BUSINESS_DUPLICATE")
+CRITICAL_TYPES = ("BUSINESS_DUPLICATE",)
+
+# The fields of _SUCCESS that other parts read (promoter, state machine, alarms).
+SUCCESS_FIELDS = (
+    "run_id",
+    "dataset",
+    "schema_v",
+    "run_type",
+    "input_window",
+    "input_files",
+    "code_version",
+    "started_at",
+    "ended_at",
+    "duration_seconds",
+    "input_rows",
+    "valid_rows_count",
+    "quarantined_rows_count",
+    "condemned_rows_count",
+    "quarantine_rate",
+    "error_type_distribution",
+    "critical_errors",
+    "duplicate_detection_rate",
+    "auto_condemnation_rate",
+    "avg_attempt_count",
+    "circuit_breaker_triggers",
+    "partitions",
+    "execution_arn",
+)
+
+# CloudWatch: namespace, dimension and metric names. Terraform alarms use these names.
+METRIC_NAMESPACE = "Lakegate"
+METRIC_DIMENSION = "Dataset"
+CLOUDWATCH_METRICS = {
+    "InputRows": ("input_rows", "Count"),
+    "ValidRows": ("valid_rows_count", "Count"),
+    "QuarantinedRows": ("quarantined_rows_count", "Count"),
+    "CondemnedRows": ("condemned_rows_count", "Count"),
+    "QuarantineRate": ("quarantine_rate", "None"),
+    "DuplicateDetectionRate": ("duplicate_detection_rate", "None"),
+    "AutoCondemnationRate": ("auto_condemnation_rate", "None"),
+    "AvgAttemptCount": ("avg_attempt_count", "None"),
+    "CircuitBreakerTriggers": ("circuit_breaker_triggers", "Count"),
+    "DurationSeconds": ("duration_seconds", "Seconds"),
+}
+# Published by the state machine when an execution fails.
+FAILURE_METRIC = "PipelineFailures"
+
+
+@dataclass(frozen=True)
+class CountRow:
+    """One row of the job's single aggregation."""
+
+    outcome: str
+    error_type: str | None
+    partition: str  # year=YYYY/month=MM of the bronze month
+    rows: int
+    attempt_sum: int
+
+
+def _rate(part: int, whole: int) -> float:
+    return round(part / whole, 6) if whole else 0.0
+
+
+def summarize_counts(counts: Iterable[CountRow]) -> dict:
+    """Row metrics from the aggregated counts; the invariant holds by construction here
+    and is checked against an independent total by the job."""
+    counts = list(counts)
+    by_outcome = {outcome: 0 for outcome in OUTCOMES}
+    distribution: dict[str, int] = {}
+    valid_by_partition: dict[str, int] = {}
+    attempt_sum = 0
+    for row in counts:
+        if row.outcome not in by_outcome:
+            raise ValueError(f"unknown outcome {row.outcome!r}")
+        by_outcome[row.outcome] += row.rows
+        if row.outcome == VALID:
+            valid_by_partition[row.partition] = valid_by_partition.get(row.partition, 0) + row.rows
+        else:
+            distribution[row.error_type] = distribution.get(row.error_type, 0) + row.rows
+            attempt_sum += row.attempt_sum
+    input_rows = sum(by_outcome.values())
+    failed = by_outcome[QUARANTINED] + by_outcome[CONDEMNED]
+    ordered = {t: distribution[t] for t in ERROR_TYPES if t in distribution}
+    ordered.update({t: n for t, n in sorted(distribution.items()) if t not in ordered})
+    return {
+        "input_rows": input_rows,
+        "valid_rows_count": by_outcome[VALID],
+        "quarantined_rows_count": by_outcome[QUARANTINED],
+        "condemned_rows_count": by_outcome[CONDEMNED],
+        "quarantine_rate": _rate(by_outcome[QUARANTINED], input_rows),
+        "error_type_distribution": ordered,
+        "critical_errors": {t: ordered[t] for t in CRITICAL_TYPES if t in ordered},
+        "duplicate_detection_rate": _rate(sum(ordered.get(t, 0) for t in DUPLICATE_TYPES), input_rows),
+        "auto_condemnation_rate": _rate(by_outcome[CONDEMNED], input_rows),
+        "avg_attempt_count": round(attempt_sum / failed, 6) if failed else 0.0,
+        "valid_rows_by_partition": dict(sorted(valid_by_partition.items())),
+    }
+
+
+def cloudwatch_metric_data(summary: Mapping) -> list[dict]:
+    """PutMetricData entries for a run summary (dimension: the dataset)."""
+    dimensions = [{"Name": METRIC_DIMENSION, "Value": summary["dataset"]}]
+    return [
+        {"MetricName": name, "Value": float(summary[field]), "Unit": unit, "Dimensions": dimensions}
+        for name, (field, unit) in CLOUDWATCH_METRICS.items()
+        if summary.get(field) is not None
+    ]
+
+
+def publish_cloudwatch(client, summary: Mapping) -> None:
+    data = cloudwatch_metric_data(summary)
+    for start in range(0, len(data), 20):
+        client.put_metric_data(Namespace=METRIC_NAMESPACE, MetricData=data[start : start + 20])
+
+
+def log_line(summary: Mapping, event: str = "run_summary") -> str:
+    """The structured one-line JSON log of a run (one per run, for log queries)."""
+    return json.dumps({"event": event, **summary}, sort_keys=True, default=str)
+
+
+def emit_log(summary: Mapping, event: str = "run_summary") -> None:
+    logging.getLogger("lakegate.metrics").info(log_line(summary, event))

@@ -1,0 +1,51 @@
+"""Shared fixtures: one SparkSession for the whole test session, and lake folders."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from lakegate.storage import Lake
+
+
+@pytest.fixture(scope="session")
+def spark():
+    from lakegate.javacheck import ensure_java17
+
+    ensure_java17()
+    from glue_jobs.session import local_session
+
+    session = local_session(
+        "lakegate-tests",
+        **{"spark.sql.shuffle.partitions": "4", "spark.default.parallelism": "2",
+           "spark.driver.memory": "2g"},
+    )
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> Lake:
+    return Lake.local(tmp_path / "lake")
+
+
+@pytest.fixture
+def lake_root(tmp_path: Path) -> Path:
+    return tmp_path / "lake"
+
+
+@pytest.fixture(autouse=True)
+def _no_real_aws(monkeypatch):
+    """Tests never reach AWS: fake credentials, a fixed region."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    yield
+    os.environ.pop("LAKEGATE_CODE_VERSION", None)

@@ -1,0 +1,62 @@
+"""Builders for Spark test inputs, from the project's schema constants."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+from pyspark.sql import DataFrame, SparkSession
+
+from glue_jobs import parsing, transforms
+from glue_jobs.schemas import PRIOR_FAILURES_SCHEMA, PUBLISHED_KEYS_SCHEMA
+from lakegate.bronze import INPUT_COLUMNS
+from lakegate.config import DEFAULT_CURRENCIES
+
+HEADER = ",".join(INPUT_COLUMNS)
+RUN_AT = datetime(2026, 1, 21, 12, 0, tzinfo=UTC)
+
+
+def files_frame(spark: SparkSession, files: dict[str, str]) -> DataFrame:
+    """{bronze key: file text} -> the (uri, value) rows the bronze reader produces."""
+    rows = [(f"file:/lake/bronze/{key}", text) for key, text in files.items()]
+    return spark.createDataFrame(rows, "uri string, value string")
+
+
+def csv_file(*lines: str, header: str = HEADER) -> str:
+    return "\n".join([header, *lines]) + "\n"
+
+
+def expected_hash(*values: str) -> str:
+    """The documented row_hash: SHA-256 over the five trimmed values joined by U+001F."""
+    return hashlib.sha256("\x1f".join(v.strip() for v in values).encode()).hexdigest()
+
+
+def published_frame(spark: SparkSession, rows: list[tuple[str, str]]) -> DataFrame:
+    return spark.createDataFrame(rows, PUBLISHED_KEYS_SCHEMA)
+
+
+def prior_frame(spark: SparkSession, rows: list[tuple]) -> DataFrame:
+    return spark.createDataFrame(rows, PRIOR_FAILURES_SCHEMA)
+
+
+def classify_files(
+    spark: SparkSession,
+    files: dict[str, str],
+    published: list[tuple[str, str]] | None = None,
+    prior: list[tuple] | None = None,
+    run_id: str = "run-test",
+    currencies: tuple[str, ...] = DEFAULT_CURRENCIES,
+) -> DataFrame:
+    lines = parsing.bronze_lines(files_frame(spark, files))
+    return lines.transform(
+        transforms.classify(
+            currencies,
+            published_frame(spark, published or []),
+            prior_frame(spark, prior or []),
+            run_id,
+            RUN_AT,
+        )
+    )
+
+
+MARCH = "transactions/year=2024/month=03/a.csv"

@@ -1,0 +1,93 @@
+"""Plain-logic decisions: circuit breaker, attempt counting, metrics. No Spark."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from lakegate.attempts import MAX_ATTEMPTS, attempt_for, is_exhausted
+from lakegate.breaker import RecentRun, tripped_error_types
+from lakegate.metrics import (
+    CLOUDWATCH_METRICS,
+    CountRow,
+    cloudwatch_metric_data,
+    summarize_counts,
+)
+
+NOW = datetime(2026, 1, 21, 12, 0, tzinfo=UTC)
+
+
+def test_breaker_does_not_trip_at_threshold():
+    assert tripped_error_types({"TYPE_ERROR": 100}, [], NOW, threshold=100) == {}
+
+
+def test_breaker_trips_at_threshold_plus_one():
+    assert tripped_error_types({"TYPE_ERROR": 101}, [], NOW, threshold=100) == {"TYPE_ERROR": 101}
+
+
+def test_breaker_counts_one_error_type_at_a_time():
+    assert tripped_error_types({"TYPE_ERROR": 60, "CURRENCY_ERROR": 60}, [], NOW, 100) == {}
+
+
+def test_breaker_adds_runs_that_finished_within_the_hour_only():
+    recent = [
+        RecentRun("a", NOW - timedelta(minutes=59), {"TYPE_ERROR": 50}),
+        RecentRun("b", NOW - timedelta(minutes=61), {"TYPE_ERROR": 500}),
+    ]
+    assert tripped_error_types({"TYPE_ERROR": 51}, recent, NOW, 100) == {"TYPE_ERROR": 101}
+    assert tripped_error_types({"TYPE_ERROR": 50}, recent, NOW, 100) == {}
+
+
+@pytest.mark.parametrize(
+    ("same_source", "highest_prior", "expected"),
+    [(None, None, 0), (None, 0, 1), (None, 1, 2), (None, 2, 3), (0, 2, 0), (2, 2, 2)],
+)
+def test_attempt_counting(same_source, highest_prior, expected):
+    assert attempt_for(same_source, highest_prior) == expected
+
+
+def test_attempts_zero_to_two_may_be_retried_three_is_condemned():
+    assert MAX_ATTEMPTS == 3
+    assert [is_exhausted(n) for n in range(4)] == [False, False, False, True]
+
+
+def test_summary_metrics_from_counts():
+    counts = [
+        CountRow("valid", None, "year=2024/month=03", 950, 0),
+        CountRow("valid", None, "year=2024/month=04", 10, 0),
+        CountRow("quarantined", "TYPE_ERROR", "year=2024/month=03", 20, 10),
+        CountRow("quarantined", "BUSINESS_DUPLICATE", "year=2024/month=03", 5, 0),
+        CountRow("condemned", "EXACT_DUPLICATE", "year=2024/month=03", 10, 0),
+        CountRow("condemned", "TYPE_ERROR", "year=2024/month=04", 5, 15),
+    ]
+    summary = summarize_counts(counts)
+    assert summary["input_rows"] == 1000
+    assert (summary["valid_rows_count"], summary["quarantined_rows_count"],
+            summary["condemned_rows_count"]) == (960, 25, 15)
+    assert summary["quarantine_rate"] == 0.025
+    assert summary["error_type_distribution"] == {
+        "TYPE_ERROR": 25, "EXACT_DUPLICATE": 10, "BUSINESS_DUPLICATE": 5}
+    assert list(summary["error_type_distribution"]) == [
+        "TYPE_ERROR", "EXACT_DUPLICATE", "BUSINESS_DUPLICATE"]
+    assert summary["critical_errors"] == {"BUSINESS_DUPLICATE": 5}
+    assert summary["duplicate_detection_rate"] == 0.015
+    assert summary["auto_condemnation_rate"] == 0.015
+    assert summary["avg_attempt_count"] == 0.625
+    assert summary["valid_rows_by_partition"] == {
+        "year=2024/month=03": 950, "year=2024/month=04": 10}
+
+
+def test_empty_run_has_zero_rates():
+    summary = summarize_counts([])
+    assert summary["input_rows"] == 0 and summary["quarantine_rate"] == 0.0
+
+
+def test_cloudwatch_data_uses_the_shared_metric_names():
+    summary = {"dataset": "transactions", "input_rows": 10, "valid_rows_count": 9,
+               "quarantined_rows_count": 1, "condemned_rows_count": 0, "quarantine_rate": 0.1,
+               "duplicate_detection_rate": 0.0, "auto_condemnation_rate": 0.0,
+               "avg_attempt_count": 0.0, "circuit_breaker_triggers": 0, "duration_seconds": 3.5}
+    data = cloudwatch_metric_data(summary)
+    assert {d["MetricName"] for d in data} == set(CLOUDWATCH_METRICS)
+    rate = next(d for d in data if d["MetricName"] == "QuarantineRate")
+    assert rate["Value"] == 0.1
+    assert rate["Dimensions"] == [{"Name": "Dataset", "Value": "transactions"}]
