@@ -32,11 +32,14 @@ java: ## Check that Java 17 is available (one clear line if not)
 demo: install java ## Run the pipeline end to end on generated data in ./lake (LAKE=dir)
 	$(BIN)/python -m lakegate.demo --lake $(LAKE)
 
-test: install java ## Run every test
+test: install java ## Lint, then run every test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
-lint: install ## ruff over the project
+lint: install ## Static checks (ruff)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 backfill: install java ## Re-ingest one month as a backfill: make backfill YEAR=2024 MONTH=03
 	@$(BIN)/lakegate ingest --lake $(LAKE) --dataset $(DATASET) --run-type backfill --year "$(YEAR)" --month "$(MONTH)"

@@ -11,10 +11,29 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-REQUIRED = ["JOB_NAME", "dataset", "bronze", "silver", "quarantine", "gold", "artifacts", "run_type"]
+REQUIRED = [
+    "JOB_NAME",
+    "dataset",
+    "bronze",
+    "silver",
+    "quarantine",
+    "gold",
+    "artifacts",
+    "run_type",
+]
 OPTIONAL = [
-    "year", "month", "to_year", "to_month", "run_id", "execution_arn", "breaker_threshold",
-    "max_quarantine_rate", "lookback_months", "code_version", "publish_metrics",
+    "year",
+    "month",
+    "to_year",
+    "to_month",
+    "run_id",
+    "execution_arn",
+    "breaker_threshold",
+    "max_quarantine_rate",
+    "lookback_months",
+    "code_version",
+    "publish_metrics",
+    "input_files",
 ]
 
 
@@ -77,6 +96,7 @@ def build_request(args: dict[str, str | None], today: datetime):
         run_type=run_type,
         execution_arn=args.get("execution_arn") or None,
         code_version=args.get("code_version") or "unknown",
+        input_files=tuple(k for k in (args.get("input_files") or "").split(",") if k),
     )
 
 
@@ -89,8 +109,9 @@ def main(argv: list[str] | None = None) -> dict:
     from glue_jobs.job import run_ingest
     from lakegate.storage import Lake
 
-    lake = Lake.from_uris({name: args[name] for name in
-                           ("bronze", "silver", "gold", "quarantine", "artifacts")})
+    lake = Lake.from_uris(
+        {name: args[name] for name in ("bronze", "silver", "gold", "quarantine", "artifacts")}
+    )
     cloudwatch = None
     if (args.get("publish_metrics") or "false").lower() == "true":
         import boto3

@@ -37,12 +37,31 @@ class IngestRequest:
     run_type: str = "scheduled"
     execution_arn: str | None = None
     code_version: str = "unknown"
+    # A retry run reads only these bronze keys (corrections filed in their month's
+    # folder); scheduled and backfill runs read every file of their months.
+    input_files: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         validate_run_id(self.run_id)
         validate_run_type(self.run_type)
         if self.run_type == "backfill" and self.window.first != self.window.last:
             raise BadArgument("a backfill reads exactly one month: give --year and --month only")
+        if bool(self.input_files) != (self.run_type == "retry"):
+            raise BadArgument("a retry run names its input files (--input-file), other runs do not")
+
+
+def select_files(files: list[bronze.BronzeFile], request: IngestRequest) -> list[bronze.BronzeFile]:
+    """The window's files, or for a retry run the named ones (each must be in the window)."""
+    if not request.input_files:
+        return files
+    by_key = {f.key: f for f in files}
+    unknown = [key for key in request.input_files if key not in by_key]
+    if unknown:
+        raise BadArgument(
+            f"input file {unknown[0]!r} is not a bronze file of {request.config.name} in"
+            f" {request.window.first.label}..{request.window.last.label}"
+        )
+    return [by_key[key] for key in sorted(set(request.input_files))]
 
 
 def utc_now() -> datetime:
@@ -62,8 +81,10 @@ def _refuse_existing(lake: Lake, request: IngestRequest) -> None:
     ]
     for bucket, prefix in prefixes:
         if next(iter(lake[bucket].list(prefix)), None) is not None:
-            raise Refused(f"run_id {run_id} already has output at {lake[bucket].uri(prefix)}:"
-                          " a rerun needs a new run_id")
+            raise Refused(
+                f"run_id {run_id} already has output at {lake[bucket].uri(prefix)}:"
+                " a rerun needs a new run_id"
+            )
 
 
 def _parquet_files(lake: Lake, bucket: str, prefix: str) -> list[str]:
@@ -78,10 +99,12 @@ def _prior_failure_files(lake: Lake, request: IngestRequest, months: list[Month]
     for ref in catalog.silver_runs(lake, ds, cfg.known_schema_versions):
         if ref.success_key is None:
             continue
-        for prefix in (layout.quarantine_run_prefix(ds, ref.run_id),
-                       layout.condemned_run_prefix(ds, ref.run_id)):
+        for prefix in (
+            layout.quarantine_run_prefix(ds, ref.run_id),
+            layout.condemned_run_prefix(ds, ref.run_id),
+        ):
             for key in _parquet_files(lake, "quarantine", prefix):
-                partition = "/".join(key[len(prefix):].split("/")[:2])
+                partition = "/".join(key[len(prefix) :].split("/")[:2])
                 if partition in wanted:
                     keys.append(key)
     return keys
@@ -90,12 +113,28 @@ def _prior_failure_files(lake: Lake, request: IngestRequest, months: list[Month]
 def _partitions(lake: Lake, prefix: str, rows_by_partition: dict[str, int]) -> list[dict]:
     files: dict[str, list[str]] = {}
     for key in _parquet_files(lake, "silver", prefix):
-        partition = "/".join(key[len(prefix):].split("/")[:2])
+        partition = "/".join(key[len(prefix) :].split("/")[:2])
         files.setdefault(partition, []).append(key)
     return [
         {"partition": p, "rows": rows_by_partition.get(p, 0), "files": sorted(files.get(p, []))}
         for p in sorted(set(files) | set(rows_by_partition))
     ]
+
+
+def prepare(lake: Lake, request: IngestRequest) -> list[bronze.BronzeFile]:
+    """The checks that need no Spark, so they fail fast: the run id is new, the window
+    has input, and every file's header is right (SCHEMA_ERROR before any write)."""
+    ds = request.config.name
+    _refuse_existing(lake, request)
+    files = select_files(bronze.list_window_files(lake["bronze"], ds, request.window), request)
+    if not files:
+        first = layout.bronze_month_prefix(ds, request.window.first)
+        raise LakegateError(
+            f"no bronze files for {ds} in {request.window.first.label}..{request.window.last.label}"
+            f" (looked under {lake['bronze'].uri(first)} and the window's other months)"
+        )
+    bronze.check_headers(lake["bronze"], files)
+    return files
 
 
 def run_ingest(
@@ -104,23 +143,16 @@ def run_ingest(
     request: IngestRequest,
     now: Callable[[], datetime] = utc_now,
     cloudwatch=None,
+    files: list[bronze.BronzeFile] | None = None,
 ) -> dict:
     """Run one ingestion. Returns the run summary written to _SUCCESS.
 
-    Raises SchemaError before anything is written when a header is wrong, and
-    CircuitBreakerTripped (after recording the halt) when the breaker trips."""
+    `files`: the result of prepare() when the caller ran it already. Raises SchemaError
+    before anything is written when a header is wrong, and CircuitBreakerTripped (after
+    recording the halt) when the breaker trips."""
     started = now()
     cfg, ds = request.config, request.config.name
-    _refuse_existing(lake, request)
-
-    files = bronze.list_window_files(lake["bronze"], ds, request.window)
-    if not files:
-        first = layout.bronze_month_prefix(ds, request.window.first)
-        raise LakegateError(
-            f"no bronze files for {ds} in {request.window.first.label}..{request.window.last.label}"
-            f" (looked under {lake['bronze'].uri(first)} and the window's other months)"
-        )
-    bronze.check_headers(lake["bronze"], files)
+    files = prepare(lake, request) if files is None else files
 
     # What is already accepted: the published version minus the partitions this run
     # replaces, within the look-back (SPEC §6); and earlier failures for attempt counts.
@@ -129,20 +161,27 @@ def run_ingest(
     latest = pointer.read_latest(lake["silver"], ds)
     published_months = [m for m in lookback.months() if m not in replaced]
     published_uris = [
-        lake["silver"].uri(prefix) for prefix in pointer.published_prefixes(latest, published_months)
+        lake["silver"].uri(prefix)
+        for prefix in pointer.published_prefixes(latest, published_months)
         if next(iter(lake["silver"].list(prefix)), None) is not None
     ]
     published = sparkio.read_parquet_files(spark, published_uris, PUBLISHED_KEYS_SCHEMA)
-    prior_uris = [lake["quarantine"].uri(k) for k in _prior_failure_files(lake, request, lookback.months())]
+    prior_uris = [
+        lake["quarantine"].uri(k) for k in _prior_failure_files(lake, request, lookback.months())
+    ]
     prior = sparkio.read_parquet_files(spark, prior_uris, PRIOR_FAILURES_SCHEMA)
 
-    lines = parsing.bronze_lines(sparkio.read_bronze(spark, [lake["bronze"].uri(f.key) for f in files]))
+    lines = parsing.bronze_lines(
+        sparkio.read_bronze(spark, [lake["bronze"].uri(f.key) for f in files])
+    )
     classified = lines.transform(
         transforms.classify(cfg.currencies, published, prior, request.run_id, started)
     ).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         counts = [
-            metrics.CountRow(r.outcome, r.error_type, f"year={r.year}/month={r.month}", r.rows, r.attempt_sum)
+            metrics.CountRow(
+                r.outcome, r.error_type, f"year={r.year}/month={r.month}", r.rows, r.attempt_sum
+            )
             for r in transforms.outcome_counts(classified).collect()
         ]
         row_metrics = metrics.summarize_counts(counts)
@@ -157,16 +196,19 @@ def run_ingest(
         s_prefix = layout.run_prefix(ds, cfg.schema_v, request.run_id)
         sparkio.write_partitioned(
             classified.transform(transforms.quarantine_rows(request.run_id, started)),
-            lake["quarantine"].uri(q_prefix), "source_file",
+            lake["quarantine"].uri(q_prefix),
+            "source_file",
         )
         sparkio.write_partitioned(
             classified.transform(transforms.condemned_rows(request.run_id, started)),
-            lake["quarantine"].uri(c_prefix), "source_file",
+            lake["quarantine"].uri(c_prefix),
+            "source_file",
         )
         if not tripped:
             sparkio.write_partitioned(
                 classified.transform(transforms.silver_rows(request.run_id)),
-                lake["silver"].uri(s_prefix), "TransactionID",
+                lake["silver"].uri(s_prefix),
+                "TransactionID",
             )
     finally:
         classified.unpersist()
@@ -174,13 +216,20 @@ def run_ingest(
     # Everything that was classified must be in storage: count what was written.
     written = {
         "valid_rows_count": sparkio.count_rows(
-            spark, [lake["silver"].uri(k) for k in _parquet_files(lake, "silver", s_prefix)], SILVER_SCHEMA),
+            spark,
+            [lake["silver"].uri(k) for k in _parquet_files(lake, "silver", s_prefix)],
+            SILVER_SCHEMA,
+        ),
         "quarantined_rows_count": sparkio.count_rows(
-            spark, [lake["quarantine"].uri(k) for k in _parquet_files(lake, "quarantine", q_prefix)],
-            QUARANTINE_SCHEMA),
+            spark,
+            [lake["quarantine"].uri(k) for k in _parquet_files(lake, "quarantine", q_prefix)],
+            QUARANTINE_SCHEMA,
+        ),
         "condemned_rows_count": sparkio.count_rows(
-            spark, [lake["quarantine"].uri(k) for k in _parquet_files(lake, "quarantine", c_prefix)],
-            CONDEMNED_SCHEMA),
+            spark,
+            [lake["quarantine"].uri(k) for k in _parquet_files(lake, "quarantine", c_prefix)],
+            CONDEMNED_SCHEMA,
+        ),
     }
     expected_written = {k: row_metrics[k] for k in written}
     if tripped:
@@ -221,7 +270,9 @@ def run_ingest(
     if tripped:
         summary["halted"] = {"tripped": tripped, "threshold": cfg.breaker_threshold}
         body = (json.dumps(summary, indent=2) + "\n").encode()
-        lake["quarantine"].write_bytes(layout.halted_key(ds, request.run_id), body, if_none_match=True)
+        lake["quarantine"].write_bytes(
+            layout.halted_key(ds, request.run_id), body, if_none_match=True
+        )
         _emit(summary, cloudwatch, "run_halted")
         details = ", ".join(f"{t} {n}" for t, n in tripped.items())
         raise CircuitBreakerTripped(
@@ -230,8 +281,9 @@ def run_ingest(
             f" {lake['quarantine'].uri(layout.halted_key(ds, request.run_id))}"
         )
     # _SUCCESS last: its presence is what makes the run visible to promotion.
-    lake["silver"].write_bytes(layout.success_key(ds, cfg.schema_v, request.run_id), body,
-                               if_none_match=True)
+    lake["silver"].write_bytes(
+        layout.success_key(ds, cfg.schema_v, request.run_id), body, if_none_match=True
+    )
     _emit(summary, cloudwatch, "run_summary")
     return summary
 

@@ -83,12 +83,12 @@ def bronze_lines(files: DataFrame, columns: tuple[str, ...] = INPUT_COLUMNS) -> 
         *[F.array_position(header, name).cast("int").alias(f"_pos_{name}") for name in columns],
         F.posexplode("lines").alias("_index", "_text"),
     )
-    lines = exploded.where(F.col("_index") > 0).select(
-        "*", F.regexp_replace("_text", "\r$", "").alias("line")
-    ).where(F.length(trimmed(F.col("line"))) > 0)
-    with_fields = lines.select(
-        "*", split_fields(F.col("line")).alias("_fields")
-    ).select(
+    lines = (
+        exploded.where(F.col("_index") > 0)
+        .select("*", F.regexp_replace("_text", "\r$", "").alias("line"))
+        .where(F.length(trimmed(F.col("line"))) > 0)
+    )
+    with_fields = lines.select("*", split_fields(F.col("line")).alias("_fields")).select(
         "*", malformed_reason(F.col("line"), F.col("_fields"), len(columns)).alias("malformed")
     )
     ok = F.col("malformed").isNull()

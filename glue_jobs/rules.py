@@ -72,7 +72,9 @@ def with_typed_values(df: DataFrame) -> DataFrame:
     step = df.select("*", *trimmed_values)
     amount_text = F.col(value("TransactionAmount"))
     ts_text = F.col(value("TransactionTimestamp"))
-    hash_input = F.concat_ws("\x1f", *[F.coalesce(F.col(value(n)), F.lit("")) for n in INPUT_COLUMNS])
+    hash_input = F.concat_ws(
+        "\x1f", *[F.coalesce(F.col(value(n)), F.lit("")) for n in INPUT_COLUMNS]
+    )
     return step.select(
         "*",
         F.when(amount_text.rlike(AMOUNT_PATTERN), amount_text.cast(AMOUNT_TYPE)).alias("amount"),
@@ -80,9 +82,9 @@ def with_typed_values(df: DataFrame) -> DataFrame:
             ts_text.rlike(TIMESTAMP_PATTERN),
             F.try_to_timestamp(_canonical_timestamp(ts_text), F.lit(CANONICAL_TIMESTAMP_FORMAT)),
         ).alias("event_ts"),
-        F.sha2(
-            F.when(F.col("malformed").isNull(), hash_input).otherwise(F.col("line")), 256
-        ).alias("row_hash"),
+        F.sha2(F.when(F.col("malformed").isNull(), hash_input).otherwise(F.col("line")), 256).alias(
+            "row_hash"
+        ),
     )
 
 
@@ -143,8 +145,10 @@ def value_rules(currencies: tuple[str, ...]) -> list[Rule]:
         Rule(
             "in_bronze_month",
             "PARTITION_MISMATCH",
-            lambda: (F.date_format("event_ts", "yyyy") != F.col("year"))
-            | (F.date_format("event_ts", "MM") != F.col("month")),
+            lambda: (
+                (F.date_format("event_ts", "yyyy") != F.col("year"))
+                | (F.date_format("event_ts", "MM") != F.col("month"))
+            ),
             lambda: F.format_string(
                 "TransactionTimestamp %s is %s in UTC, outside the file's month %s-%s",
                 shown(F.col(value("TransactionTimestamp"))),
@@ -162,7 +166,10 @@ def with_first_error(rules: list[Rule]) -> Callable[[DataFrame], DataFrame]:
     def apply(df: DataFrame) -> DataFrame:
         first = F.coalesce(
             *[
-                F.when(rule.fails(), F.struct(F.lit(rule.error_type).alias("t"), rule.message().alias("m")))
+                F.when(
+                    rule.fails(),
+                    F.struct(F.lit(rule.error_type).alias("t"), rule.message().alias("m")),
+                )
                 for rule in rules
             ]
         )

@@ -27,7 +27,7 @@ LOCAL_CONF = {
     "spark.driver.memory": "4g",
     "spark.sql.adaptive.enabled": "true",
     "spark.driver.extraJavaOptions": (
-        "-Dlog4j2.configurationFile=" + (Path(__file__).parent / "log4j2.properties").as_uri()
+        "-Dlog4j2.configurationFile=" + str(Path(__file__).parent / "log4j2.properties")
     ),
 }
 

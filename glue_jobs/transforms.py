@@ -62,7 +62,9 @@ def with_duplicates(published: DataFrame) -> Callable[[DataFrame], DataFrame]:
                 F.array_contains("_pub_hashes", F.col("row_hash")),
                 F.struct(
                     F.lit("EXACT_DUPLICATE").alias("t"),
-                    F.format_string("TransactionID %s is identical to a published row", tid).alias("m"),
+                    F.format_string("TransactionID %s is identical to a published row", tid).alias(
+                        "m"
+                    ),
                 ),
             )
             .when(
@@ -79,7 +81,9 @@ def with_duplicates(published: DataFrame) -> Callable[[DataFrame], DataFrame]:
                 F.col("row_hash") == F.col("_first.row_hash"),
                 F.struct(
                     F.lit("EXACT_DUPLICATE").alias("t"),
-                    F.format_string("TransactionID %s is identical to %s", tid, where_first).alias("m"),
+                    F.format_string("TransactionID %s is identical to %s", tid, where_first).alias(
+                        "m"
+                    ),
                 ),
             )
             .otherwise(
@@ -102,9 +106,7 @@ def with_duplicates(published: DataFrame) -> Callable[[DataFrame], DataFrame]:
     return apply
 
 
-def with_attempts(
-    prior: DataFrame, run_id: str, at: datetime
-) -> Callable[[DataFrame], DataFrame]:
+def with_attempts(prior: DataFrame, run_id: str, at: datetime) -> Callable[[DataFrame], DataFrame]:
     """attempt_count and retry_history of failed rows (SPEC §4; lakegate.attempts).
 
     `prior`: earlier quarantine and condemned rows (PRIOR_FAILURES_SCHEMA) of completed
@@ -169,9 +171,8 @@ def with_attempts(
 def with_outcome(df: DataFrame) -> DataFrame:
     """outcome (valid, quarantined, condemned), condemned_reason and critical."""
     failed = F.col("error_type").isNotNull()
-    reason = (
-        F.when(F.col("error_type") == "EXACT_DUPLICATE", F.lit("EXACT_DUPLICATE"))
-        .when(failed & (F.col("attempt_count") >= MAX_ATTEMPTS), F.lit("MAX_ATTEMPTS"))
+    reason = F.when(F.col("error_type") == "EXACT_DUPLICATE", F.lit("EXACT_DUPLICATE")).when(
+        failed & (F.col("attempt_count") >= MAX_ATTEMPTS), F.lit("MAX_ATTEMPTS")
     )
     return df.select(
         "*",
@@ -258,4 +259,3 @@ def outcome_counts(classified: DataFrame) -> DataFrame:
         F.count(F.lit(1)).alias("rows"),
         F.coalesce(F.sum("attempt_count"), F.lit(0)).cast("long").alias("attempt_sum"),
     )
-

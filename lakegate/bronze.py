@@ -50,7 +50,7 @@ def list_window_files(storage: Storage, dataset: str, window: MonthWindow) -> li
         for item in storage.list(prefix):
             if not is_data_file(item.key):
                 continue
-            if "/" in item.key[len(prefix):]:
+            if "/" in item.key[len(prefix) :]:
                 raise SchemaError(
                     f"SCHEMA_ERROR {item.key}: nested folders are not part of the bronze layout"
                 )
@@ -83,7 +83,9 @@ def _first_line(key: str, head: bytes) -> str:
     return text.removeprefix("\ufeff").rstrip("\r")
 
 
-def parse_header(key: str, head: bytes, expected: tuple[str, ...] = INPUT_COLUMNS) -> tuple[str, ...]:
+def parse_header(
+    key: str, head: bytes, expected: tuple[str, ...] = INPUT_COLUMNS
+) -> tuple[str, ...]:
     """The header's column names in file order; SchemaError unless they are exactly
     `expected` in any order."""
     line = _first_line(key, head)

@@ -52,7 +52,8 @@ def recently_finished(
 ) -> list[RecentRun]:
     """Runs (completed or halted) whose summary was written at or after `since`."""
     keys: list[tuple[str, str]] = [
-        ("silver", ref.success_key) for ref in silver_runs(lake, dataset, schema_versions)
+        ("silver", ref.success_key)
+        for ref in silver_runs(lake, dataset, schema_versions)
         if ref.success_key
     ]
     keys += [("quarantine", layout.halted_key(dataset, r)) for r in halted_run_ids(lake, dataset)]

@@ -31,14 +31,18 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", default="transactions", help="dataset name (default transactions)")
+    parser.add_argument(
+        "--dataset", default="transactions", help="dataset name (default transactions)"
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--lake",
         default=os.environ.get("LAKEGATE_LAKE", "lake"),
         help="local lake folder (default ./lake, or $LAKEGATE_LAKE)",
     )
-    where.add_argument("--env", choices=("dev", "sit", "prod"), help="use the AWS environment's buckets")
+    where.add_argument(
+        "--env", choices=("dev", "sit", "prod"), help="use the AWS environment's buckets"
+    )
 
 
 def open_lake(args: argparse.Namespace) -> Lake:
@@ -74,12 +78,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     window = _window(args)
     from datetime import UTC, datetime
 
-    run_id = validate_run_id(args.run_id) if args.run_id else new_run_id(datetime.now(UTC), args.run_type)
+    run_id = (
+        validate_run_id(args.run_id)
+        if args.run_id
+        else new_run_id(datetime.now(UTC), args.run_type)
+    )
     if args.env:
-        raise BadArgument("ingest runs locally; on AWS start the state machine (make backfill ENV=...)")
+        raise BadArgument(
+            "ingest runs locally; on AWS start the state machine (make backfill ENV=...)"
+        )
     lake = open_lake(args)
-    ensure_java17()
-    from glue_jobs.job import IngestRequest, run_ingest
+    from glue_jobs.job import IngestRequest, prepare, run_ingest
     from glue_jobs.session import local_session
 
     request = IngestRequest(
@@ -88,9 +97,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         run_id=run_id,
         run_type=args.run_type,
         code_version=os.environ.get("LAKEGATE_CODE_VERSION", __version__),
+        input_files=tuple(args.input_file or ()),
     )
+    files = prepare(lake, request)
+    ensure_java17()
     spark = local_session("lakegate-ingest")
-    summary = run_ingest(spark, lake, request)
+    summary = run_ingest(spark, lake, request, files=files)
     if args.json:
         print(json.dumps(summary, indent=2))
         return EXIT_OK
@@ -128,9 +140,21 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--to-year", help="last month's year (default: --year)")
     ingest.add_argument("--to-month", help="last month (default: --month)")
     ingest.add_argument("--run-id", help="run id (default: generated from the UTC time)")
-    ingest.add_argument("--run-type", default="scheduled", choices=("scheduled", "backfill", "retry"))
-    ingest.add_argument("--breaker-threshold", type=int, help="override the circuit breaker threshold")
-    ingest.add_argument("--max-quarantine-rate", type=float, help="override the gate's quarantine rate")
+    ingest.add_argument(
+        "--run-type", default="scheduled", choices=("scheduled", "backfill", "retry")
+    )
+    ingest.add_argument(
+        "--input-file",
+        action="append",
+        metavar="KEY",
+        help="retry runs: a bronze key to read (repeatable)",
+    )
+    ingest.add_argument(
+        "--breaker-threshold", type=int, help="override the circuit breaker threshold"
+    )
+    ingest.add_argument(
+        "--max-quarantine-rate", type=float, help="override the gate's quarantine rate"
+    )
     ingest.add_argument("--lookback-months", type=int, help="override the duplicate look-back")
     ingest.add_argument("--json", action="store_true", help="print the run summary as JSON")
     ingest.set_defaults(handler=cmd_ingest)

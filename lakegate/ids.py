@@ -25,9 +25,7 @@ def _shown(value: object) -> str:
 
 def validate_run_id(value: str) -> str:
     if not isinstance(value, str) or not _RUN_ID.fullmatch(value):
-        raise BadArgument(
-            f"run_id {_shown(value)} is not valid: use 1-80 of A-Z a-z 0-9 - _"
-        )
+        raise BadArgument(f"run_id {_shown(value)} is not valid: use 1-80 of A-Z a-z 0-9 - _")
     return value
 
 
@@ -110,7 +108,9 @@ class MonthWindow:
 
     def __post_init__(self) -> None:
         if self.last < self.first:
-            raise BadArgument(f"window end {self.last.label} is before its start {self.first.label}")
+            raise BadArgument(
+                f"window end {self.last.label} is before its start {self.first.label}"
+            )
         span = (self.last.year - self.first.year) * 12 + self.last.month - self.first.month + 1
         if span > 120:
             raise BadArgument("window is longer than 120 months")

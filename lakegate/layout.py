@@ -45,7 +45,7 @@ def run_id_from_dir(name: str) -> str | None:
     if not name.startswith("run_id="):
         return None
     try:
-        return validate_run_id(name[len("run_id="):])
+        return validate_run_id(name[len("run_id=") :])
     except ValueError:
         return None
 

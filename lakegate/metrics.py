@@ -118,7 +118,9 @@ def summarize_counts(counts: Iterable[CountRow]) -> dict:
         "quarantine_rate": _rate(by_outcome[QUARANTINED], input_rows),
         "error_type_distribution": ordered,
         "critical_errors": {t: ordered[t] for t in CRITICAL_TYPES if t in ordered},
-        "duplicate_detection_rate": _rate(sum(ordered.get(t, 0) for t in DUPLICATE_TYPES), input_rows),
+        "duplicate_detection_rate": _rate(
+            sum(ordered.get(t, 0) for t in DUPLICATE_TYPES), input_rows
+        ),
         "auto_condemnation_rate": _rate(by_outcome[CONDEMNED], input_rows),
         "avg_attempt_count": round(attempt_sum / failed, 6) if failed else 0.0,
         "valid_rows_by_partition": dict(sorted(valid_by_partition.items())),

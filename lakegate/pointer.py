@@ -42,7 +42,15 @@ class Latest:
     @classmethod
     def from_json(cls, data: bytes, etag: str | None = None) -> Latest:
         body = json.loads(data)
-        known = ("dataset", "schema_v", "version", "partitions", "manifest", "published_at", "approved_by")
+        known = (
+            "dataset",
+            "schema_v",
+            "version",
+            "partitions",
+            "manifest",
+            "published_at",
+            "approved_by",
+        )
         partitions = {}
         for partition, runs in body["partitions"].items():
             Month.from_partition(partition)

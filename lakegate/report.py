@@ -18,8 +18,11 @@ def run_summary_text(summary: dict, success_uri: str | None, next_steps: list[st
         "",
         "  outcome        rows      share",
     ]
-    for label, key in (("valid", "valid_rows_count"), ("quarantined", "quarantined_rows_count"),
-                       ("condemned", "condemned_rows_count")):
+    for label, key in (
+        ("valid", "valid_rows_count"),
+        ("quarantined", "quarantined_rows_count"),
+        ("condemned", "condemned_rows_count"),
+    ):
         rows = summary[key]
         lines.append(f"  {label:<12} {rows:>8,}  {_pct(rows / total if total else 0):>9}")
     lines.append(f"  {'total':<12} {total:>8,}")

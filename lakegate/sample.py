@@ -122,7 +122,8 @@ def generate(
         bad: list[tuple[str, str | None]] = []  # (line or values marker, error type)
         serial = iter(range(10**7))
 
-        def fresh(**changes: str) -> dict:
+        def fresh(base=base, tag=tag, serial=serial, **changes: str) -> dict:
+            """A copy of a good row under a new TransactionID, with `changes` applied."""
             row = dict(rng.choice(base))
             row["TransactionID"] = f"BX{tag}{next(serial):06d}"
             row.update(changes)
@@ -138,25 +139,40 @@ def generate(
         for i in range(injection.null_value):
             bad.append((fresh(**{INPUT_COLUMNS[1 + i % 4]: " "}), "NULL_VALUE_ERROR"))
         for _ in range(injection.bad_amount):
-            bad.append((fresh(TransactionAmount=rng.choice(["1,000.00", "12.345", "1e5", "NaN"])),
-                        "TYPE_ERROR"))
+            bad.append(
+                (
+                    fresh(TransactionAmount=rng.choice(["1,000.00", "12.345", "1e5", "NaN"])),
+                    "TYPE_ERROR",
+                )
+            )
         for _ in range(injection.bad_timestamp):
-            text = rng.choice([f"{month.year}-{month.month:02d}-32 10:00:00", "05/03/2024 10:00",
-                               f"{month.year}-{month.month:02d}-01 25:00:00"])
+            text = rng.choice(
+                [
+                    f"{month.year}-{month.month:02d}-32 10:00:00",
+                    "05/03/2024 10:00",
+                    f"{month.year}-{month.month:02d}-01 25:00:00",
+                ]
+            )
             bad.append((fresh(TransactionTimestamp=text), "TYPE_ERROR"))
         for _ in range(injection.bad_currency):
             bad.append((fresh(Currency=rng.choice(["eur", "BTC", "XXX"])), "CURRENCY_ERROR"))
         for _ in range(injection.partition_mismatch):
             other = _instant_in(rng, month.plus(1))
-            bad.append((fresh(TransactionTimestamp=other.strftime("%Y-%m-%d %H:%M:%S")),
-                        "PARTITION_MISMATCH"))
+            bad.append(
+                (
+                    fresh(TransactionTimestamp=other.strftime("%Y-%m-%d %H:%M:%S")),
+                    "PARTITION_MISMATCH",
+                )
+            )
         originals = rng.sample(chunks[0], injection.exact_duplicate + injection.duplicate_in_batch)
         for row in originals[: injection.exact_duplicate]:
             bad.append((dict(row), "EXACT_DUPLICATE"))
-        for row in originals[injection.exact_duplicate:]:
+        for row in originals[injection.exact_duplicate :]:
             changed = dict(row, TransactionAmount=_amount(rng))
             if changed["TransactionAmount"] == row["TransactionAmount"]:
-                changed["TransactionAmount"] = "0.01" if row["TransactionAmount"] != "0.01" else "0.02"
+                changed["TransactionAmount"] = (
+                    "0.01" if row["TransactionAmount"] != "0.01" else "0.02"
+                )
             bad.append((changed, "DUPLICATE_IN_BATCH"))
 
         # Injected rows go to the last file, so every duplicate comes after its original.

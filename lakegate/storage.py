@@ -333,7 +333,7 @@ class Lake:
         stores: dict[str, Storage] = {}
         for name, uri in uris.items():
             if uri.startswith("s3://"):
-                bucket = uri[len("s3://"):].strip("/")
+                bucket = uri[len("s3://") :].strip("/")
                 if "/" in bucket:
                     raise ValueError(f"{name} location {uri} must be a bucket, not a prefix")
                 if s3_client_factory is None:
@@ -342,6 +342,6 @@ class Lake:
                     s3_client_factory = lambda: boto3.client("s3")  # noqa: E731
                 stores[name] = S3Storage(s3_client_factory(), bucket)
             else:
-                path = uri[len("file://"):] if uri.startswith("file://") else uri
+                path = uri[len("file://") :] if uri.startswith("file://") else uri
                 stores[name] = LocalStorage(Path(path))
         return cls(stores)

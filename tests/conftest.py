@@ -19,8 +19,11 @@ def spark():
 
     session = local_session(
         "lakegate-tests",
-        **{"spark.sql.shuffle.partitions": "4", "spark.default.parallelism": "2",
-           "spark.driver.memory": "2g"},
+        **{
+            "spark.sql.shuffle.partitions": "4",
+            "spark.default.parallelism": "2",
+            "spark.driver.memory": "2g",
+        },
     )
     yield session
     session.stop()

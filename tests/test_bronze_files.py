@@ -29,8 +29,10 @@ def test_headers_with_the_five_columns_in_any_order_are_accepted(head):
 @pytest.mark.parametrize(
     ("head", "named"),
     [
-        ("TransactionID,CustomerID,Amount,Currency,TransactionTimestamp\n",
-         "missing TransactionAmount; unexpected 'Amount'"),
+        (
+            "TransactionID,CustomerID,Amount,Currency,TransactionTimestamp\n",
+            "missing TransactionAmount; unexpected 'Amount'",
+        ),
         (GOOD + ",Channel\n", "unexpected 'Channel'"),
         ("TransactionID,CustomerID,TransactionAmount,Currency\n", "missing TransactionTimestamp"),
         (GOOD + ",Currency\n", "repeated Currency"),

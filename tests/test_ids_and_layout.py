@@ -13,8 +13,20 @@ from lakegate.ids import (
     validate_run_id,
 )
 
-HOSTILE = ["", "../x", "a/b", "a\\b", "x" * 81, "run id", "r\u0131n", "ｒｕｎ", "a\x00", ".", "..",
-           "run_١"]
+HOSTILE = [
+    "",
+    "../x",
+    "a/b",
+    "a\\b",
+    "x" * 81,
+    "run id",
+    "r\u0131n",
+    "ｒｕｎ",
+    "a\x00",
+    ".",
+    "..",
+    "run_١",
+]
 
 
 @pytest.mark.parametrize("value", HOSTILE)
@@ -23,7 +35,7 @@ def test_run_ids_that_could_escape_or_confuse_a_path_are_refused(value):
         validate_run_id(value)
 
 
-@pytest.mark.parametrize("value", HOSTILE + ["Transactions", "1tx", "tx-1"])
+@pytest.mark.parametrize("value", [*HOSTILE, "Transactions", "1tx", "tx-1"])
 def test_dataset_names_outside_the_alphabet_are_refused(value):
     with pytest.raises(BadArgument, match="dataset"):
         validate_dataset(value)
@@ -36,15 +48,28 @@ def test_step_functions_execution_names_are_valid_run_ids():
 
 @pytest.mark.parametrize(
     ("run_type", "expected"),
-    [("scheduled", "20260121T120000Z"), ("backfill", "20260121T120000Z_BACKFILL"),
-     ("retry", "20260121T120000Z_RETRY")],
+    [
+        ("scheduled", "20260121T120000Z"),
+        ("backfill", "20260121T120000Z_BACKFILL"),
+        ("retry", "20260121T120000Z_RETRY"),
+    ],
 )
 def test_generated_run_id_is_utc_start_time(run_type, expected):
     assert new_run_id(datetime(2026, 1, 21, 12, 0, tzinfo=UTC), run_type) == expected
 
 
-@pytest.mark.parametrize(("year", "month"), [("24", "3"), ("2024", "13"), ("2024", "0"), ("", "3"),
-                                             ("2024", ""), ("2024", "3a"), ("２０２４", "3")])
+@pytest.mark.parametrize(
+    ("year", "month"),
+    [
+        ("24", "3"),
+        ("2024", "13"),
+        ("2024", "0"),
+        ("", "3"),
+        ("2024", ""),
+        ("2024", "3a"),
+        ("２０２４", "3"),
+    ],
+)
 def test_bad_year_or_month_is_refused_with_the_value_named(year, month):
     with pytest.raises(BadArgument) as caught:
         Month.parse(year, month)
@@ -55,7 +80,11 @@ def test_month_arithmetic_crosses_years():
     assert Month(2024, 1).plus(-1) == Month(2023, 12)
     assert Month(2023, 12).plus(1) == Month(2024, 1)
     assert [m.label for m in MonthWindow(Month(2023, 11), Month(2024, 2)).months()] == [
-        "2023-11", "2023-12", "2024-01", "2024-02"]
+        "2023-11",
+        "2023-12",
+        "2024-01",
+        "2024-02",
+    ]
 
 
 def test_window_end_before_start_is_refused():
@@ -65,10 +94,12 @@ def test_window_end_before_start_is_refused():
 
 @pytest.mark.parametrize(
     ("today", "expected"),
-    [(datetime(2024, 3, 1, 2, tzinfo=UTC), ("2024-02", "2024-03")),
-     (datetime(2024, 3, 3, 2, tzinfo=UTC), ("2024-02", "2024-03")),
-     (datetime(2024, 3, 4, 2, tzinfo=UTC), ("2024-03", "2024-03")),
-     (datetime(2024, 1, 2, 2, tzinfo=UTC), ("2023-12", "2024-01"))],
+    [
+        (datetime(2024, 3, 1, 2, tzinfo=UTC), ("2024-02", "2024-03")),
+        (datetime(2024, 3, 3, 2, tzinfo=UTC), ("2024-02", "2024-03")),
+        (datetime(2024, 3, 4, 2, tzinfo=UTC), ("2024-03", "2024-03")),
+        (datetime(2024, 1, 2, 2, tzinfo=UTC), ("2023-12", "2024-01")),
+    ],
 )
 def test_scheduled_window_reads_the_previous_month_in_the_first_days(today, expected):
     window = scheduled_window(today)
@@ -77,10 +108,14 @@ def test_scheduled_window_reads_the_previous_month_in_the_first_days(today, expe
 
 def test_layout_keys_follow_the_spec():
     assert layout.run_partition_prefix("transactions", "v1", "r1", Month(2024, 3)) == (
-        "transactions/schema_v=v1/run_id=r1/year=2024/month=03/")
+        "transactions/schema_v=v1/run_id=r1/year=2024/month=03/"
+    )
     assert layout.success_key("transactions", "v1", "r1") == (
-        "transactions/schema_v=v1/run_id=r1/_SUCCESS")
-    assert layout.quarantine_run_prefix("transactions", "r1") == "transactions/quarantine/run_id=r1/"
+        "transactions/schema_v=v1/run_id=r1/_SUCCESS"
+    )
+    assert (
+        layout.quarantine_run_prefix("transactions", "r1") == "transactions/quarantine/run_id=r1/"
+    )
     assert layout.condemned_run_prefix("transactions", "r1") == "transactions/condemned/run_id=r1/"
     assert layout.latest_key("transactions") == "transactions/_LATEST.json"
 

@@ -5,11 +5,23 @@ from chispa import assert_df_equality
 from glue_jobs import parsing
 from tests.helpers import HEADER, MARCH, csv_file, files_frame
 
-COLUMNS = ["source_file", "source_line", "year", "month", "malformed",
-           "TransactionID", "CustomerID", "TransactionAmount", "Currency", "TransactionTimestamp"]
-SCHEMA = ("source_file string, source_line int, year string, month string, malformed string,"
-          " TransactionID string, CustomerID string, TransactionAmount string, Currency string,"
-          " TransactionTimestamp string")
+COLUMNS = [
+    "source_file",
+    "source_line",
+    "year",
+    "month",
+    "malformed",
+    "TransactionID",
+    "CustomerID",
+    "TransactionAmount",
+    "Currency",
+    "TransactionTimestamp",
+]
+SCHEMA = (
+    "source_file string, source_line int, year string, month string, malformed string,"
+    " TransactionID string, CustomerID string, TransactionAmount string, Currency string,"
+    " TransactionTimestamp string"
+)
 
 
 def lines_of(spark, files):
@@ -17,26 +29,40 @@ def lines_of(spark, files):
 
 
 def test_fields_are_mapped_by_header_name_in_any_order(spark):
-    text = csv_file("C1,T1,2024-03-01 10:00:00,12.50,EUR",
-                    header="CustomerID,TransactionID,TransactionTimestamp,TransactionAmount,Currency")
+    text = csv_file(
+        "C1,T1,2024-03-01 10:00:00,12.50,EUR",
+        header="CustomerID,TransactionID,TransactionTimestamp,TransactionAmount,Currency",
+    )
     expected = spark.createDataFrame(
-        [(MARCH, 2, "2024", "03", None, "T1", "C1", "12.50", "EUR", "2024-03-01 10:00:00")], SCHEMA)
+        [(MARCH, 2, "2024", "03", None, "T1", "C1", "12.50", "EUR", "2024-03-01 10:00:00")], SCHEMA
+    )
     assert_df_equality(lines_of(spark, {MARCH: text}), expected, ignore_nullable=True)
 
 
 def test_quoted_fields_keep_commas_and_doubled_quotes(spark):
     text = csv_file('"T,1"," C ""x"" ",1.00,EUR,2024-03-01', 'T2,"",2.00,"EUR",2024-03-02')
     expected = spark.createDataFrame(
-        [(MARCH, 2, "2024", "03", None, "T,1", ' C "x" ', "1.00", "EUR", "2024-03-01"),
-         (MARCH, 3, "2024", "03", None, "T2", "", "2.00", "EUR", "2024-03-02")], SCHEMA)
-    assert_df_equality(lines_of(spark, {MARCH: text}), expected, ignore_nullable=True,
-                       ignore_row_order=True)
+        [
+            (MARCH, 2, "2024", "03", None, "T,1", ' C "x" ', "1.00", "EUR", "2024-03-01"),
+            (MARCH, 3, "2024", "03", None, "T2", "", "2.00", "EUR", "2024-03-02"),
+        ],
+        SCHEMA,
+    )
+    assert_df_equality(
+        lines_of(spark, {MARCH: text}), expected, ignore_nullable=True, ignore_row_order=True
+    )
 
 
 def test_line_numbers_are_physical_and_blank_lines_are_not_records(spark):
-    text = "\ufeff" + HEADER + "\r\n\r\nT1,C1,1.00,EUR,2024-03-01\r\n   \r\nT2,C2,2.00,EUR,2024-03-02\r\n"
+    text = (
+        "\ufeff"
+        + HEADER
+        + "\r\n\r\nT1,C1,1.00,EUR,2024-03-01\r\n   \r\nT2,C2,2.00,EUR,2024-03-02\r\n"
+    )
     result = lines_of(spark, {MARCH: text}).select("source_line", "TransactionID")
-    expected = spark.createDataFrame([(3, "T1"), (5, "T2")], "source_line int, TransactionID string")
+    expected = spark.createDataFrame(
+        [(3, "T1"), (5, "T2")], "source_line int, TransactionID string"
+    )
     assert_df_equality(result, expected, ignore_nullable=True, ignore_row_order=True)
 
 
@@ -49,7 +75,8 @@ def test_malformed_lines_are_kept_whole_with_the_reason(spark):
         "T5,C\ufffd5,1.00,EUR,2024-03-01",
     )
     result = parsing.bronze_lines(files_frame(spark, {MARCH: text})).select(
-        "source_line", "line", "malformed", "TransactionID")
+        "source_line", "line", "malformed", "TransactionID"
+    )
     expected = spark.createDataFrame(
         [
             (2, "T1,C1,1.00,EUR,2024-03-01,extra", "6 fields, expected 5", None),
@@ -66,8 +93,9 @@ def test_malformed_lines_are_kept_whole_with_the_reason(spark):
 def test_a_quoted_line_break_makes_both_pieces_malformed(spark):
     text = csv_file('T1,C1,"1.00', '",EUR,2024-03-01')
     result = lines_of(spark, {MARCH: text}).select("source_line", "malformed")
-    expected = spark.createDataFrame([(2, "broken quoting"), (3, "broken quoting")],
-                                     "source_line int, malformed string")
+    expected = spark.createDataFrame(
+        [(2, "broken quoting"), (3, "broken quoting")], "source_line int, malformed string"
+    )
     assert_df_equality(result, expected, ignore_nullable=True, ignore_row_order=True)
 
 

@@ -61,19 +61,30 @@ def test_summary_metrics_from_counts():
     ]
     summary = summarize_counts(counts)
     assert summary["input_rows"] == 1000
-    assert (summary["valid_rows_count"], summary["quarantined_rows_count"],
-            summary["condemned_rows_count"]) == (960, 25, 15)
+    assert (
+        summary["valid_rows_count"],
+        summary["quarantined_rows_count"],
+        summary["condemned_rows_count"],
+    ) == (960, 25, 15)
     assert summary["quarantine_rate"] == 0.025
     assert summary["error_type_distribution"] == {
-        "TYPE_ERROR": 25, "EXACT_DUPLICATE": 10, "BUSINESS_DUPLICATE": 5}
+        "TYPE_ERROR": 25,
+        "EXACT_DUPLICATE": 10,
+        "BUSINESS_DUPLICATE": 5,
+    }
     assert list(summary["error_type_distribution"]) == [
-        "TYPE_ERROR", "EXACT_DUPLICATE", "BUSINESS_DUPLICATE"]
+        "TYPE_ERROR",
+        "EXACT_DUPLICATE",
+        "BUSINESS_DUPLICATE",
+    ]
     assert summary["critical_errors"] == {"BUSINESS_DUPLICATE": 5}
     assert summary["duplicate_detection_rate"] == 0.015
     assert summary["auto_condemnation_rate"] == 0.015
     assert summary["avg_attempt_count"] == 0.625
     assert summary["valid_rows_by_partition"] == {
-        "year=2024/month=03": 950, "year=2024/month=04": 10}
+        "year=2024/month=03": 950,
+        "year=2024/month=04": 10,
+    }
 
 
 def test_empty_run_has_zero_rates():
@@ -82,10 +93,19 @@ def test_empty_run_has_zero_rates():
 
 
 def test_cloudwatch_data_uses_the_shared_metric_names():
-    summary = {"dataset": "transactions", "input_rows": 10, "valid_rows_count": 9,
-               "quarantined_rows_count": 1, "condemned_rows_count": 0, "quarantine_rate": 0.1,
-               "duplicate_detection_rate": 0.0, "auto_condemnation_rate": 0.0,
-               "avg_attempt_count": 0.0, "circuit_breaker_triggers": 0, "duration_seconds": 3.5}
+    summary = {
+        "dataset": "transactions",
+        "input_rows": 10,
+        "valid_rows_count": 9,
+        "quarantined_rows_count": 1,
+        "condemned_rows_count": 0,
+        "quarantine_rate": 0.1,
+        "duplicate_detection_rate": 0.0,
+        "auto_condemnation_rate": 0.0,
+        "avg_attempt_count": 0.0,
+        "circuit_breaker_triggers": 0,
+        "duration_seconds": 3.5,
+    }
     data = cloudwatch_metric_data(summary)
     assert {d["MetricName"] for d in data} == set(CLOUDWATCH_METRICS)
     rate = next(d for d in data if d["MetricName"] == "QuarantineRate")

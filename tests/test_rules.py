@@ -18,17 +18,17 @@ def outcome_rows(df):
 
 def test_each_error_class_and_the_first_failing_rule_wins(spark):
     text = csv_file(
-        "T01,C1,10.00,EUR,2024-03-05 10:30:00",       # 2 valid
-        "T02,C1,10.00,EUR,2024-03-05,x",              # 3 malformed (even if values look fine)
-        " ,C1,abc,eur,nonsense",                      # 4 null beats type/currency
-        "T04,C1,abc,eur,nonsense",                    # 5 amount type beats timestamp/currency
-        "T05,C1,1.00,eur,nonsense",                   # 6 timestamp type beats currency
-        "T06,C1,1.00,eur,2024-04-01 10:00:00",        # 7 currency beats partition
-        "T07,C1,1.00,EUR,2024-04-01 10:00:00",        # 8 partition mismatch
-        "T08,,1.00,EUR,2024-03-01 10:00:00",          # 9 null CustomerID
-        "T09,C1,,EUR,2024-03-01 10:00:00",            # 10 null amount
-        "T10,C1,1.00, ,2024-03-01 10:00:00",          # 11 null currency
-        "T11,C1,1.00,EUR,",                           # 12 null timestamp
+        "T01,C1,10.00,EUR,2024-03-05 10:30:00",  # 2 valid
+        "T02,C1,10.00,EUR,2024-03-05,x",  # 3 malformed (even if values look fine)
+        " ,C1,abc,eur,nonsense",  # 4 null beats type/currency
+        "T04,C1,abc,eur,nonsense",  # 5 amount type beats timestamp/currency
+        "T05,C1,1.00,eur,nonsense",  # 6 timestamp type beats currency
+        "T06,C1,1.00,eur,2024-04-01 10:00:00",  # 7 currency beats partition
+        "T07,C1,1.00,EUR,2024-04-01 10:00:00",  # 8 partition mismatch
+        "T08,,1.00,EUR,2024-03-01 10:00:00",  # 9 null CustomerID
+        "T09,C1,,EUR,2024-03-01 10:00:00",  # 10 null amount
+        "T10,C1,1.00, ,2024-03-01 10:00:00",  # 11 null currency
+        "T11,C1,1.00,EUR,",  # 12 null timestamp
     )
     result = classify_files(spark, {MARCH: text})
     expected = spark.createDataFrame(
@@ -64,12 +64,18 @@ def test_messages_name_the_field_and_the_value(spark):
         [
             (2, "line is not a record: 6 fields, expected 5"),
             (3, "CustomerID is missing (value '')"),
-            (4, "TransactionAmount '1.234' is not a decimal with at most 16 integer digits and"
-                " 2 decimals"),
+            (
+                4,
+                "TransactionAmount '1.234' is not a decimal with at most 16 integer digits and"
+                " 2 decimals",
+            ),
             (5, "TransactionTimestamp '05/03/2024' is not an ISO-8601 date and time"),
             (6, "Currency 'BTC' is not one of EUR, USD, GBP, CHF, JPY"),
-            (7, "TransactionTimestamp '2024-04-05 10:00:00' is 2024-04 in UTC, outside the file's"
-                " month 2024-03"),
+            (
+                7,
+                "TransactionTimestamp '2024-04-05 10:00:00' is 2024-04 in UTC, outside the file's"
+                " month 2024-03",
+            ),
         ],
         "source_line int, error_message string",
     )
@@ -86,8 +92,22 @@ VALID_AMOUNTS = [
     ("-9999999999999999.99", Decimal("-9999999999999999.99")),
     (" 42.00 ", Decimal("42.00")),
 ]
-INVALID_AMOUNTS = ['"1,000.00"', "12.345", "1e5", "1E5", "NaN", "Infinity", "12345678901234567",
-                   ".5", "5.", "0x10", "1 000", "--1", "1.2.3", "１２"]
+INVALID_AMOUNTS = [
+    '"1,000.00"',
+    "12.345",
+    "1e5",
+    "1E5",
+    "NaN",
+    "Infinity",
+    "12345678901234567",
+    ".5",
+    "5.",
+    "0x10",
+    "1 000",
+    "--1",
+    "1.2.3",
+    "１２",
+]
 
 
 def _one_file(spark, key, values, template):
@@ -101,18 +121,28 @@ def test_valid_amounts_are_exact_decimals(spark):
     result = _one_file(spark, MARCH, texts, "T{i},C1,{v},EUR,2024-03-05 10:00:00")
     expected = spark.createDataFrame(
         [(i + 2, "valid", amount) for i, (_, amount) in enumerate(VALID_AMOUNTS)],
-        "source_line int, outcome string, amount decimal(18,2)")
-    assert_df_equality(result.select("source_line", "outcome", "amount"), expected,
-                       ignore_nullable=True, ignore_row_order=True)
+        "source_line int, outcome string, amount decimal(18,2)",
+    )
+    assert_df_equality(
+        result.select("source_line", "outcome", "amount"),
+        expected,
+        ignore_nullable=True,
+        ignore_row_order=True,
+    )
 
 
 def test_invalid_amounts_are_type_errors_never_rounded(spark):
     result = _one_file(spark, MARCH, INVALID_AMOUNTS, "T{i},C1,{v},EUR,2024-03-05 10:00:00")
     expected = spark.createDataFrame(
         [(i + 2, "TYPE_ERROR", None) for i in range(len(INVALID_AMOUNTS))],
-        "source_line int, error_type string, amount decimal(18,2)")
-    assert_df_equality(result.select("source_line", "error_type", "amount"), expected,
-                       ignore_nullable=True, ignore_row_order=True)
+        "source_line int, error_type string, amount decimal(18,2)",
+    )
+    assert_df_equality(
+        result.select("source_line", "error_type", "amount"),
+        expected,
+        ignore_nullable=True,
+        ignore_row_order=True,
+    )
 
 
 def test_decimal_sums_are_exact(spark):
@@ -141,18 +171,26 @@ def test_timestamps_are_normalised_to_utc(spark):
     for i, (key, text, _) in enumerate(VALID_TIMESTAMPS):
         files.setdefault(key, []).append(f"T{i},C1,1.00,EUR,{text}")
     result = classify_files(spark, {k: csv_file(*v) for k, v in files.items()}).select(
-        "TransactionID", "outcome", F.date_format("event_ts", "yyyy-MM-dd HH:mm:ss.SSSSSS"))
+        "TransactionID", "outcome", F.date_format("event_ts", "yyyy-MM-dd HH:mm:ss.SSSSSS")
+    )
     expected = spark.createDataFrame(
-        [(f"T{i}", "valid", utc.strftime("%Y-%m-%d %H:%M:%S.%f"))
-         for i, (_, _, utc) in enumerate(VALID_TIMESTAMPS)],
-        "TransactionID string, outcome string, ts string")
-    assert_df_equality(result.toDF("TransactionID", "outcome", "ts"), expected,
-                       ignore_nullable=True, ignore_row_order=True)
+        [
+            (f"T{i}", "valid", utc.strftime("%Y-%m-%d %H:%M:%S.%f"))
+            for i, (_, _, utc) in enumerate(VALID_TIMESTAMPS)
+        ],
+        "TransactionID string, outcome string, ts string",
+    )
+    assert_df_equality(
+        result.toDF("TransactionID", "outcome", "ts"),
+        expected,
+        ignore_nullable=True,
+        ignore_row_order=True,
+    )
 
 
 MISMATCHED = [
-    (MARCH, "2024-03-31T23:30:00-01:00"),   # 2024-04-01 00:30 UTC
-    (JAN, "2024-01-01T00:30:00+01:00"),     # 2023-12-31 23:30 UTC: the year before
+    (MARCH, "2024-03-31T23:30:00-01:00"),  # 2024-04-01 00:30 UTC
+    (JAN, "2024-01-01T00:30:00+01:00"),  # 2023-12-31 23:30 UTC: the year before
     (MARCH, "9999-12-31 23:59:59"),
     (MARCH, "2024-02-29 12:00:00"),
 ]
@@ -163,16 +201,30 @@ def test_instants_outside_the_bronze_month_are_partition_mismatches(spark):
     for i, (key, text) in enumerate(MISMATCHED):
         files.setdefault(key, []).append(f"T{i},C1,1.00,EUR,{text}")
     result = classify_files(spark, {k: csv_file(*v) for k, v in files.items()})
-    expected = spark.createDataFrame([(f"T{i}", "PARTITION_MISMATCH") for i in range(len(MISMATCHED))],
-                                     "TransactionID string, error_type string")
-    assert_df_equality(result.select("TransactionID", "error_type"), expected,
-                       ignore_nullable=True, ignore_row_order=True)
+    expected = spark.createDataFrame(
+        [(f"T{i}", "PARTITION_MISMATCH") for i in range(len(MISMATCHED))],
+        "TransactionID string, error_type string",
+    )
+    assert_df_equality(
+        result.select("TransactionID", "error_type"),
+        expected,
+        ignore_nullable=True,
+        ignore_row_order=True,
+    )
 
 
 INVALID_TIMESTAMPS = [
-    "2023-02-29 12:00:00", "2024-03-32 10:00:00", "0000-00-00 00:00:00", "2024-03-05 24:00:00",
-    "2024-03-05", "05/03/2024 10:00:00", "2024-03-05T10:30:00+25:00", "2024-03-05 10:30",
-    "2024-03-05T10:30:00.1234567Z", "2024-03-05t10:30:00", "2024-03-05 10:30:00 UTC",
+    "2023-02-29 12:00:00",
+    "2024-03-32 10:00:00",
+    "0000-00-00 00:00:00",
+    "2024-03-05 24:00:00",
+    "2024-03-05",
+    "05/03/2024 10:00:00",
+    "2024-03-05T10:30:00+25:00",
+    "2024-03-05 10:30",
+    "2024-03-05T10:30:00.1234567Z",
+    "2024-03-05t10:30:00",
+    "2024-03-05 10:30:00 UTC",
 ]
 
 
@@ -180,23 +232,40 @@ def test_invalid_timestamps_are_type_errors(spark):
     result = _one_file(spark, MARCH, INVALID_TIMESTAMPS, "T{i},C1,1.00,EUR,{v}")
     expected = spark.createDataFrame(
         [(i + 2, "TYPE_ERROR") for i in range(len(INVALID_TIMESTAMPS))],
-        "source_line int, error_type string")
-    assert_df_equality(result.select("source_line", "error_type"), expected,
-                       ignore_nullable=True, ignore_row_order=True)
+        "source_line int, error_type string",
+    )
+    assert_df_equality(
+        result.select("source_line", "error_type"),
+        expected,
+        ignore_nullable=True,
+        ignore_row_order=True,
+    )
 
 
 def test_currency_must_be_exactly_in_the_allow_list(spark):
-    text = csv_file(*[f"T{i},C1,1.00,{c},2024-03-05 10:00:00"
-                      for i, c in enumerate(["EUR", " usd ", "eur", "EURO", "XXX", " GBP"])])
+    text = csv_file(
+        *[
+            f"T{i},C1,1.00,{c},2024-03-05 10:00:00"
+            for i, c in enumerate(["EUR", " usd ", "eur", "EURO", "XXX", " GBP"])
+        ]
+    )
     result = classify_files(spark, {MARCH: text}).select("source_line", "error_type")
     expected = spark.createDataFrame(
-        [(2, None), (3, "CURRENCY_ERROR"), (4, "CURRENCY_ERROR"), (5, "CURRENCY_ERROR"),
-         (6, "CURRENCY_ERROR"), (7, None)],
-        "source_line int, error_type string")
+        [
+            (2, None),
+            (3, "CURRENCY_ERROR"),
+            (4, "CURRENCY_ERROR"),
+            (5, "CURRENCY_ERROR"),
+            (6, "CURRENCY_ERROR"),
+            (7, None),
+        ],
+        "source_line int, error_type string",
+    )
     assert_df_equality(result, expected, ignore_nullable=True, ignore_row_order=True)
 
 
 def test_allow_list_is_per_dataset(spark):
-    result = classify_files(spark, {MARCH: csv_file("T1,C1,1.00,SEK,2024-03-05 10:00:00")},
-                            currencies=("SEK",))
+    result = classify_files(
+        spark, {MARCH: csv_file("T1,C1,1.00,SEK,2024-03-05 10:00:00")}, currencies=("SEK",)
+    )
     assert result.collect()[0]["outcome"] == "valid"

@@ -15,8 +15,9 @@ def storage(request, tmp_path):
         return
     with mock_aws():
         client = boto3.client("s3", region_name="eu-west-1")
-        client.create_bucket(Bucket="lakegate-test",
-                             CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        client.create_bucket(
+            Bucket="lakegate-test", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
         yield S3Storage(client, "lakegate-test")
 
 
