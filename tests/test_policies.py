@@ -111,3 +111,30 @@ def test_cloudwatch_data_uses_the_shared_metric_names():
     rate = next(d for d in data if d["MetricName"] == "QuarantineRate")
     assert rate["Value"] == 0.1
     assert rate["Dimensions"] == [{"Name": "Dataset", "Value": "transactions"}]
+
+
+def test_run_metrics_reach_cloudwatch_under_the_shared_names():
+    import boto3
+    from moto import mock_aws
+
+    from lakegate.metrics import METRIC_NAMESPACE, publish_cloudwatch
+
+    summary = {
+        "dataset": "transactions",
+        "input_rows": 10,
+        "valid_rows_count": 9,
+        "quarantined_rows_count": 1,
+        "condemned_rows_count": 0,
+        "quarantine_rate": 0.1,
+        "duplicate_detection_rate": 0.0,
+        "auto_condemnation_rate": 0.0,
+        "avg_attempt_count": 0.0,
+        "circuit_breaker_triggers": 0,
+        "duration_seconds": 3.5,
+    }
+    with mock_aws():
+        client = boto3.client("cloudwatch", region_name="eu-west-1")
+        publish_cloudwatch(client, summary)
+        listed = client.list_metrics(Namespace=METRIC_NAMESPACE)["Metrics"]
+    assert {m["MetricName"] for m in listed} == set(CLOUDWATCH_METRICS)
+    assert all(m["Dimensions"] == [{"Name": "Dataset", "Value": "transactions"}] for m in listed)
