@@ -12,7 +12,7 @@ JAVA_HOME := $(shell $(PYTHON) -m lakegate.javacheck --print 2>/dev/null)
 export JAVA_HOME
 export LAKEGATE_LAKE := $(LAKE)
 
-.PHONY: help install java demo test lint backfill promote clean
+.PHONY: help install java demo test lint backfill promote browser clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,6 +43,12 @@ lint: install ## Static checks (ruff)
 
 backfill: install java ## Re-ingest one month as a backfill: make backfill YEAR=2024 MONTH=03
 	@$(BIN)/lakegate ingest --lake $(LAKE) --dataset $(DATASET) --run-type backfill --year "$(YEAR)" --month "$(MONTH)"
+
+browser: ## Install Debian's chromium (the review-page test renders in it)
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+promote: install ## Publish a run: make promote RUN_ID=... APPROVER="..." REASON="..."
+	@$(BIN)/lakegate promote "$(RUN_ID)" --lake $(LAKE) --dataset $(DATASET) --approver "$(APPROVER)" --reason "$(REASON)"
 
 clean: ## Remove the local lake and caches (keeps .venv)
 	rm -rf $(LAKE) .pytest_cache .ruff_cache

@@ -197,18 +197,18 @@ def run_ingest(
         sparkio.write_partitioned(
             classified.transform(transforms.quarantine_rows(request.run_id, started)),
             lake["quarantine"].uri(q_prefix),
-            "source_file",
+            ["source_file", "source_line"],
         )
         sparkio.write_partitioned(
             classified.transform(transforms.condemned_rows(request.run_id, started)),
             lake["quarantine"].uri(c_prefix),
-            "source_file",
+            ["source_file", "source_line"],
         )
         if not tripped:
             sparkio.write_partitioned(
                 classified.transform(transforms.silver_rows(request.run_id)),
                 lake["silver"].uri(s_prefix),
-                "TransactionID",
+                ["TransactionID"],
             )
     finally:
         classified.unpersist()

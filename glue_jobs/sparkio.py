@@ -29,11 +29,14 @@ def read_parquet_files(spark: SparkSession, uris: list[str], schema: StructType)
     return spark.read.schema(schema).parquet(*uris)
 
 
-def write_partitioned(df: DataFrame, uri: str, sort_by: str) -> None:
-    """Write by year/month, one file per partition, to a path that must not exist yet."""
+def write_partitioned(df: DataFrame, uri: str, sort_by: list[str]) -> None:
+    """Write by year/month, one file per partition, to a path that must not exist yet;
+    rows sorted by `sort_by` within each file."""
+    if isinstance(sort_by, str):
+        raise TypeError("sort_by is a list of column names")
     (
         df.repartition("year", "month")
-        .sortWithinPartitions("year", "month", sort_by)
+        .sortWithinPartitions("year", "month", *sort_by)
         .write.mode("errorifexists")
         .option("maxRecordsPerFile", MAX_RECORDS_PER_FILE)
         .partitionBy("year", "month")

@@ -118,6 +118,130 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# promotion ----------------------------------------------------------------------------
+def _promoter(args: argparse.Namespace):
+    from promotion.identity import local_caller
+    from promotion.publisher import Promoter
+
+    lake = open_lake(args)
+    if getattr(args, "env", None):
+        from lakegate.aws import caller_arn
+
+        caller = caller_arn
+    else:
+        caller = local_caller
+    return Promoter(lake, dataset_config(args.dataset), caller)
+
+
+def _print_latest(promoter) -> None:
+    print(promoter.store.read_text(layout.latest_key(promoter.dataset)), end="")
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from promotion.review import runs_text
+
+    print(runs_text(_promoter(args)))
+    return EXIT_OK
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from promotion.review import review_data, review_html, review_text
+
+    promoter = _promoter(args)
+    data = review_data(promoter, validate_run_id(args.run_id))
+    if (
+        data["summary"] is None
+        and data["halt"] is None
+        and not any(ref.run_id == args.run_id for ref in promoter._run_refs())
+    ):
+        raise BadArgument(f"run {args.run_id} does not exist for {args.dataset}")
+    if args.json:
+        print(json.dumps(data, indent=2, default=str))
+    else:
+        print(review_text(data))
+    if args.html:
+        Path(args.html).write_text(review_html(data), encoding="utf-8")
+        print(f"\nReview page: {Path(args.html).resolve()}")
+    return EXIT_OK
+
+
+def cmd_promote(args: argparse.Namespace) -> int:
+    promoter = _promoter(args)
+    version = promoter.promote(validate_run_id(args.run_id), args.approver, args.reason)
+    print(
+        f"Published {args.dataset} version {version.version}: run {args.run_id} approved by"
+        f" {version.approved_by} ({version.reason})"
+    )
+    print(f"{layout.latest_key(args.dataset)}:")
+    _print_latest(promoter)
+    return EXIT_OK
+
+
+def cmd_reject(args: argparse.Namespace) -> int:
+    key = _promoter(args).reject(validate_run_id(args.run_id), args.approver, args.reason)
+    print(f"Rejected run {args.run_id}; recorded as {key}")
+    return EXIT_OK
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    promoter = _promoter(args)
+    version = promoter.rollback(args.approver, args.reason, args.to)
+    print(
+        f"Published {args.dataset} version {version.version}: the content of version"
+        f" {version.rollback_to}, approved by {version.approved_by} ({version.reason})"
+    )
+    _print_latest(promoter)
+    return EXIT_OK
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from promotion.audit import events
+
+    promoter = _promoter(args)
+    found = events(promoter.store, args.dataset)
+    if args.json:
+        print(json.dumps(found, indent=2))
+        return EXIT_OK
+    if not found:
+        print(f"(no audit events for {args.dataset})")
+    for event in found:
+        subject = event.get("run_id") or f"version {event.get('version')}"
+        gate = event.get("gate", {}).get("passed")
+        gate_text = "" if gate is None else f" gate={'pass' if gate else 'fail'}"
+        print(
+            f"{event['at']}  {event['event']:<17} {subject:<30} approver={event.get('approver')}"
+            f" caller={event.get('caller')}{gate_text}  reason={event.get('reason')!r}"
+        )
+    return EXIT_OK
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from promotion.purge import purge_condemned
+
+    promoter = _promoter(args)
+    result = purge_condemned(
+        promoter.lake,
+        args.dataset,
+        args.approver,
+        args.reason,
+        promoter.caller(),
+        datetime.now(UTC),
+        args.older_than,
+    )
+    print(
+        f"Deleted {result['deleted']} condemned objects ({result['bytes']:,} bytes);"
+        f" recorded as {result['audit_event']}"
+    )
+    return EXIT_OK
+
+
+def _decision(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--approver", required=True, help="the person deciding (recorded)")
+    parser.add_argument("--reason", required=True, help="why (recorded)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="lakegate",
@@ -158,6 +282,83 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--lookback-months", type=int, help="override the duplicate look-back")
     ingest.add_argument("--json", action="store_true", help="print the run summary as JSON")
     ingest.set_defaults(handler=cmd_ingest)
+
+    runs = sub.add_parser(
+        "runs",
+        help="list runs with their status and what is published",
+        description="Every run of the dataset (serving, promoted, ready,"
+        " blocked, rejected, halted, failed/partial) with key metrics, and"
+        " which runs each published partition comes from.",
+    )
+    _add_common(runs)
+    runs.set_defaults(handler=cmd_runs)
+
+    review = sub.add_parser(
+        "review",
+        help="what an approver needs before deciding on a run",
+        description="Gate result check by check, metrics, errors, the change"
+        " against what is published, and a sample of quarantined rows.",
+    )
+    review.add_argument("run_id", metavar="RUN_ID")
+    _add_common(review)
+    review.add_argument("--html", metavar="FILE", help="also write a self-contained review page")
+    review.add_argument("--json", action="store_true", help="print the review as JSON")
+    review.set_defaults(handler=cmd_review)
+
+    promote = sub.add_parser(
+        "promote",
+        help="publish a run that passes the gate",
+        description="Refuses (exit 3) unless the gate passes; records the"
+        " approval in the audit log; publishes by compare-and-swap of"
+        " _LATEST.json (exit 4 when another promotion won: run it again).",
+    )
+    promote.add_argument("run_id", metavar="RUN_ID")
+    _add_common(promote)
+    _decision(promote)
+    promote.set_defaults(handler=cmd_promote)
+
+    reject = sub.add_parser(
+        "reject",
+        help="record that a run must not be published",
+        description="Records the rejection; a rejected run is refused by promote.",
+    )
+    reject.add_argument("run_id", metavar="RUN_ID")
+    _add_common(reject)
+    _decision(reject)
+    reject.set_defaults(handler=cmd_reject)
+
+    rollback = sub.add_parser(
+        "rollback",
+        help="publish an earlier version's content again",
+        description="Publishes the previous version's content (or"
+        " --to VERSION) as a new version; the version number only grows.",
+    )
+    _add_common(rollback)
+    rollback.add_argument("--to", type=int, metavar="VERSION", help="version to go back to")
+    _decision(rollback)
+    rollback.set_defaults(handler=cmd_rollback)
+
+    audit = sub.add_parser(
+        "audit",
+        help="print the audit log",
+        description="Every promotion, refusal, rejection, rollback and purge,"
+        " oldest first, with approver, caller and gate result.",
+    )
+    _add_common(audit)
+    audit.add_argument("--json", action="store_true", help="print full events as JSON")
+    audit.set_defaults(handler=cmd_audit)
+
+    purge = sub.add_parser(
+        "purge-condemned",
+        help="delete condemned rows, with a recorded approval",
+        description="Deletes condemned data written more than"
+        " --older-than days ago (default 0: all) after recording who, why and"
+        " every key in the audit log.",
+    )
+    _add_common(purge)
+    _decision(purge)
+    purge.add_argument("--older-than", type=int, default=0, metavar="DAYS")
+    purge.set_defaults(handler=cmd_purge)
     return parser
 
 
@@ -166,16 +367,16 @@ def _one_line(error: BaseException) -> str:
     return text.splitlines()[0]
 
 
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    parser = build_parser()
+def guarded(action: Callable[[], int]) -> int:
+    """Run an entry point: errors become one line on stderr and an exit code."""
     try:
-        args = parser.parse_args(argv)
-        handler: Callable[[argparse.Namespace], int] = args.handler
-        return handler(args)
+        return action()
     except LakegateError as error:
         print(f"lakegate: {_one_line(error)}", file=sys.stderr)
         return error.exit_code
+    except BrokenPipeError:  # output piped into e.g. `head`: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print("lakegate: interrupted", file=sys.stderr)
         return 130
@@ -188,6 +389,17 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+
+    def run() -> int:
+        args = build_parser().parse_args(argv)
+        handler: Callable[[argparse.Namespace], int] = args.handler
+        return handler(args)
+
+    return guarded(run)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,36 @@
+"""The AWS side of the command line: an environment's buckets and the caller's identity.
+
+Bucket names follow `<prefix>-<env>-<role>` (prefix `lakegate`, or
+$LAKEGATE_BUCKET_PREFIX), the names Terraform gives them. Clients are created here,
+at call time, never at import.
+"""
+
+from __future__ import annotations
+
+import os
+
+from lakegate.layout import BUCKETS
+from lakegate.storage import Lake
+
+ENVIRONMENTS = ("dev", "sit", "prod")
+
+
+def bucket_names(env: str) -> dict[str, str]:
+    if env not in ENVIRONMENTS:
+        raise ValueError(f"environment {env!r} is not one of {', '.join(ENVIRONMENTS)}")
+    prefix = os.environ.get("LAKEGATE_BUCKET_PREFIX", "lakegate")
+    return {bucket: f"{prefix}-{env}-{bucket}" for bucket in BUCKETS}
+
+
+def environment_lake(env: str) -> Lake:
+    import boto3
+
+    return Lake.s3(boto3.client("s3"), bucket_names(env))
+
+
+def caller_arn() -> str:
+    import boto3
+
+    from promotion.identity import aws_caller
+
+    return aws_caller(boto3.client("sts"))

@@ -1,0 +1,52 @@
+"""The append-only audit log: one object per event, created once, never rewritten."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import UTC, datetime
+
+from lakegate import layout
+from lakegate.storage import Storage
+
+EVENTS = (
+    "promote",
+    "promote-refused",
+    "promote-conflict",
+    "reject",
+    "rollback",
+    "rollback-conflict",
+    "purge-condemned",
+)
+
+
+def record(storage: Storage, dataset: str, event: str, at: datetime, body: dict) -> str:
+    """Write one event; its key sorts by time and names the event and its subject."""
+    if event not in EVENTS:
+        raise ValueError(f"unknown audit event {event!r}")
+    subject = body.get("run_id") or (f"v{body['version']}" if body.get("version") else "lake")
+    stamp = at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    # Fields are separated by '.', which neither an event nor a run id can contain.
+    key = f"{layout.audit_prefix(dataset)}{stamp}.{event}.{subject}.{secrets.token_hex(4)}.json"
+    document = {"event": event, "at": at.astimezone(UTC).isoformat(), "dataset": dataset, **body}
+    storage.write_bytes(key, (json.dumps(document, indent=2) + "\n").encode(), if_none_match=True)
+    return key
+
+
+def keys(storage: Storage, dataset: str) -> list[str]:
+    return [o.key for o in storage.list(layout.audit_prefix(dataset)) if o.key.endswith(".json")]
+
+
+def events(storage: Storage, dataset: str) -> list[dict]:
+    return [{"key": key, **json.loads(storage.read_bytes(key))} for key in keys(storage, dataset)]
+
+
+def parse_key(key: str) -> tuple[str, str, str]:
+    """(time stamp, event, subject) from an event's key, without reading it."""
+    stamp, event, subject, _ = key.rsplit("/", 1)[-1].split(".", 3)
+    return stamp, event, subject
+
+
+def subjects(storage: Storage, dataset: str, event: str) -> set[str]:
+    """The subjects (run ids) of every event of one kind, from the keys alone."""
+    return {s for _, e, s in map(parse_key, keys(storage, dataset)) if e == event}

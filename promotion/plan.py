@@ -1,0 +1,205 @@
+"""Version manifests and the plan of a publication, as plain values (SPEC §7, §11).
+
+A published version is a list of data files per partition. Promoting a scheduled or
+backfill run replaces the lists of the partitions it read; promoting a retry run
+appends its files; every other partition keeps its list. A rollback publishes an
+earlier version's lists as a new version.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+
+from lakegate.ids import Month
+
+
+@dataclass(frozen=True)
+class PartitionContent:
+    runs: tuple[str, ...]
+    files: tuple[str, ...]
+    rows: int
+
+    def to_dict(self) -> dict:
+        return {"runs": list(self.runs), "files": list(self.files), "rows": self.rows}
+
+    @classmethod
+    def from_dict(cls, body: dict) -> PartitionContent:
+        return cls(tuple(body["runs"]), tuple(body["files"]), int(body["rows"]))
+
+
+@dataclass(frozen=True)
+class Version:
+    """One immutable version manifest."""
+
+    dataset: str
+    schema_v: str
+    version: int
+    partitions: dict[str, PartitionContent]
+    action: str  # promote | rollback
+    run_id: str | None
+    run_type: str | None
+    approved_by: str
+    reason: str
+    caller: str
+    published_at: str
+    previous_manifest: str | None
+    previous_version: int | None
+    rollback_to: int | None = None
+    run_metrics: dict = field(default_factory=dict)
+    gate: dict = field(default_factory=dict)
+    audit_event: str | None = None
+
+    def to_json(self) -> bytes:
+        body = {
+            "dataset": self.dataset,
+            "schema_v": self.schema_v,
+            "version": self.version,
+            "action": self.action,
+            "run_id": self.run_id,
+            "run_type": self.run_type,
+            "rollback_to": self.rollback_to,
+            "approved_by": self.approved_by,
+            "reason": self.reason,
+            "caller": self.caller,
+            "published_at": self.published_at,
+            "previous_version": self.previous_version,
+            "previous_manifest": self.previous_manifest,
+            "audit_event": self.audit_event,
+            "partitions": {p: c.to_dict() for p, c in sorted(self.partitions.items())},
+            "run_metrics": self.run_metrics,
+            "gate": self.gate,
+        }
+        return (json.dumps(body, indent=2) + "\n").encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Version:
+        body = json.loads(data)
+        body["partitions"] = {
+            p: PartitionContent.from_dict(c) for p, c in body["partitions"].items()
+        }
+        return cls(**body)
+
+    def runs_by_partition(self) -> dict[str, list[str]]:
+        return {p: list(c.runs) for p, c in sorted(self.partitions.items())}
+
+
+@dataclass(frozen=True)
+class Approval:
+    approved_by: str
+    reason: str
+    caller: str
+    at: str
+
+
+def run_partitions(summary: dict) -> dict[str, PartitionContent]:
+    """What a run contributes, per partition. A scheduled or backfill run also covers
+    every month it read input for, even one where no row was valid (an empty list)."""
+    run_id = summary["run_id"]
+    content = {
+        p["partition"]: PartitionContent((run_id,), tuple(sorted(p["files"])), int(p["rows"]))
+        for p in summary["partitions"]
+    }
+    if summary["run_type"] != "retry":
+        for key in summary["input_files"]:
+            year, month = key.split("/")[1:3]
+            partition = Month.from_partition(f"{year}/{month}").partition
+            content.setdefault(partition, PartitionContent((run_id,), (), 0))
+    return content
+
+
+def plan_promotion(
+    current: Version | None,
+    current_manifest: str | None,
+    summary: dict,
+    approval: Approval,
+    gate: dict,
+) -> Version:
+    partitions = dict(current.partitions) if current else {}
+    for partition, added in run_partitions(summary).items():
+        existing = partitions.get(partition)
+        if summary["run_type"] == "retry" and existing is not None:
+            partitions[partition] = PartitionContent(
+                existing.runs + added.runs, existing.files + added.files, existing.rows + added.rows
+            )
+        else:
+            partitions[partition] = added
+    return Version(
+        dataset=summary["dataset"],
+        schema_v=summary["schema_v"],
+        version=(current.version if current else 0) + 1,
+        partitions=partitions,
+        action="promote",
+        run_id=summary["run_id"],
+        run_type=summary["run_type"],
+        approved_by=approval.approved_by,
+        reason=approval.reason,
+        caller=approval.caller,
+        published_at=approval.at,
+        previous_manifest=current_manifest,
+        previous_version=current.version if current else None,
+        run_metrics={
+            k: summary.get(k)
+            for k in (
+                "input_rows",
+                "valid_rows_count",
+                "quarantined_rows_count",
+                "condemned_rows_count",
+                "quarantine_rate",
+                "error_type_distribution",
+                "critical_errors",
+                "circuit_breaker_triggers",
+                "started_at",
+                "ended_at",
+                "code_version",
+                "execution_arn",
+            )
+        },
+        gate=gate,
+    )
+
+
+def plan_rollback(
+    current: Version, current_manifest: str, target: Version, approval: Approval
+) -> Version:
+    return replace(
+        target,
+        version=current.version + 1,
+        action="rollback",
+        rollback_to=target.version,
+        approved_by=approval.approved_by,
+        reason=approval.reason,
+        caller=approval.caller,
+        published_at=approval.at,
+        previous_manifest=current_manifest,
+        previous_version=current.version,
+        gate={},
+        audit_event=None,
+    )
+
+
+def partition_diff(before: Version | None, after: Version) -> list[dict]:
+    """Rows per partition now and after, and which partitions are added or removed."""
+    old = before.partitions if before else {}
+    rows = []
+    for partition in sorted(set(old) | set(after.partitions)):
+        was, will = old.get(partition), after.partitions.get(partition)
+        if was is None or will is None:
+            change = "added" if was is None else "removed"
+        elif was == will:
+            change = "unchanged"
+        elif len(will.runs) > len(was.runs) and will.runs[: len(was.runs)] == was.runs:
+            change = "appended"
+        else:
+            change = "replaced"
+        rows.append(
+            {
+                "partition": partition,
+                "rows_now": was.rows if was else 0,
+                "rows_after": will.rows if will else 0,
+                "runs_now": list(was.runs) if was else [],
+                "runs_after": list(will.runs) if will else [],
+                "change": change,
+            }
+        )
+    return rows

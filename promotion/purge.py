@@ -1,0 +1,40 @@
+"""Deleting condemned data: only by an explicit command that records a human approval."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from lakegate import layout
+from lakegate.storage import Lake
+from promotion import audit
+from promotion.publisher import validate_person
+
+
+def purge_condemned(
+    lake: Lake,
+    dataset: str,
+    approver: str,
+    reason: str,
+    caller: str,
+    now: datetime,
+    older_than_days: int = 0,
+) -> dict:
+    """Delete condemned objects written more than `older_than_days` ago. The audit event
+    (listing every key) is written before anything is deleted."""
+    if older_than_days < 0:
+        raise ValueError("older-than days must be 0 or more")
+    body = {
+        "approver": validate_person(approver, "approver", 200),
+        "reason": validate_person(reason, "reason", 2000),
+        "caller": caller,
+        "older_than_days": older_than_days,
+    }
+    cutoff = now - timedelta(days=older_than_days)
+    store = lake["quarantine"]
+    doomed = [o for o in store.list(layout.condemned_root(dataset)) if o.modified <= cutoff]
+    body["deleted"] = [o.key for o in doomed]
+    body["deleted_bytes"] = sum(o.size for o in doomed)
+    key = audit.record(lake["silver"], dataset, "purge-condemned", now, body)
+    for item in doomed:
+        store.delete(item.key)
+    return {"audit_event": key, "deleted": len(doomed), "bytes": body["deleted_bytes"]}

@@ -1,0 +1,77 @@
+"""Completed runs made without Spark: a _SUCCESS document and stand-in data files.
+
+Promotion reads only _SUCCESS and file keys, never the data, so these are faithful for
+testing the promoter (and let its cost be measured against data size).
+"""
+
+from __future__ import annotations
+
+import json
+
+from lakegate import layout
+from lakegate.ids import Month
+from lakegate.storage import Lake
+
+
+def make_run(
+    lake: Lake,
+    run_id: str,
+    partitions: dict[str, int],
+    run_type: str = "scheduled",
+    dataset: str = "transactions",
+    quarantine_rate: float = 0.01,
+    critical: dict | None = None,
+    breaker: int = 0,
+    schema_v: str = "v1",
+    file_bytes: int = 16,
+    files_per_partition: int = 1,
+    success: bool = True,
+) -> dict:
+    files_by_partition = {}
+    for partition in partitions:
+        month = Month.from_partition(partition)
+        prefix = layout.run_partition_prefix(dataset, schema_v, run_id, month)
+        keys = [f"{prefix}part-{i:05d}.parquet" for i in range(files_per_partition)]
+        for key in keys:
+            lake["silver"].write_bytes(key, b"P" * file_bytes)
+        files_by_partition[partition] = keys
+    input_files = [f"{dataset}/{p}/input.csv" for p in partitions]
+    valid = sum(partitions.values())
+    summary = {
+        "run_id": run_id,
+        "dataset": dataset,
+        "schema_v": schema_v,
+        "run_type": run_type,
+        "input_window": {
+            "from": min(partitions)[5:9] + "-" + min(partitions)[-2:],
+            "to": max(partitions)[5:9] + "-" + max(partitions)[-2:],
+        },
+        "input_files": input_files,
+        "code_version": "test",
+        "started_at": "2026-01-21T12:00:00Z",
+        "ended_at": "2026-01-21T12:01:00Z",
+        "duration_seconds": 60.0,
+        "input_rows": valid + 10,
+        "valid_rows_count": valid,
+        "quarantined_rows_count": 10,
+        "condemned_rows_count": 0,
+        "quarantine_rate": quarantine_rate,
+        "error_type_distribution": {"TYPE_ERROR": 10, **(critical or {})},
+        "critical_errors": critical or {},
+        "duplicate_detection_rate": 0.0,
+        "auto_condemnation_rate": 0.0,
+        "avg_attempt_count": 0.0,
+        "circuit_breaker_triggers": breaker,
+        "partitions": [
+            {"partition": p, "rows": n, "files": files_by_partition[p]}
+            for p, n in sorted(partitions.items())
+        ],
+        "execution_arn": None,
+    }
+    if success:
+        lake["silver"].write_bytes(
+            layout.success_key(dataset, schema_v, run_id),
+            json.dumps(summary).encode(),
+            if_none_match=True,
+        )
+    return summary

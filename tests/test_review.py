@@ -1,0 +1,168 @@
+"""What approvers read: the review (text, JSON, HTML page in a real browser) and the runs list."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lakegate.config import dataset_config
+from lakegate.storage import Lake
+from promotion.publisher import Promoter
+from promotion.review import list_runs, review_data, review_html, review_text
+from tests.fake_runs import make_run
+
+MAR, APR = "year=2024/month=03", "year=2024/month=04"
+
+
+@pytest.fixture
+def reviewed(tmp_path):
+    lake = Lake.local(tmp_path / "lake")
+    p = Promoter(lake, dataset_config("transactions"), lambda: "test:caller")
+    make_run(lake, "old", {MAR: 100, APR: 200})
+    p.promote("old", "Dana", "first")
+    make_run(lake, "new", {APR: 250}, run_type="backfill", quarantine_rate=0.02)
+    make_run(lake, "blocked", {APR: 10}, quarantine_rate=0.3)
+    make_run(lake, "crashed", {APR: 10}, success=False)
+    return p
+
+
+def test_review_shows_gate_metrics_and_the_change_against_published(reviewed):
+    data = review_data(reviewed, "new")
+    text = review_text(data)
+    assert "[pass] quarantine_rate  quarantine rate 2.00% <= limit 5.00%" in text
+    assert "=> PROMOTABLE" in text
+    assert data["diff"] == [
+        {
+            "partition": APR,
+            "rows_now": 200,
+            "rows_after": 250,
+            "runs_now": ["old"],
+            "runs_after": ["new"],
+            "change": "replaced",
+        }
+    ]
+    blocked = review_text(review_data(reviewed, "blocked"))
+    assert "[FAIL] quarantine_rate  quarantine rate 30.00% > limit 5.00%" in blocked
+    assert "=> NOT PROMOTABLE" in blocked
+
+
+def test_runs_list_statuses(reviewed):
+    statuses = {row.run_id: row.status for row in list_runs(reviewed)}
+    assert statuses == {
+        "old": "serving",
+        "new": "ready",
+        "blocked": "blocked",
+        "crashed": "failed/partial",
+    }
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_review_page_renders_in_headless_chromium(reviewed, tmp_path):
+    browser = _chromium()
+    if browser is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing in CI: .ci/run installs Debian's chromium")
+        pytest.skip("Debian's chromium is not installed (make browser installs it)")
+    from PIL import Image, ImageStat
+
+    page = tmp_path / "review.html"
+    page.write_text(review_html(review_data(reviewed, "new")), encoding="utf-8")
+    shot = tmp_path / "review.png"
+    subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1100,1400",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    image = Image.open(shot).convert("L")
+    assert image.size == (1100, 1400)
+    stats = ImageStat.Stat(image)
+    assert stats.stddev[0] > 10, "the screenshot is blank"
+    # the charts drew coloured bars: the page is more than text
+    colours = Image.open(shot).convert("RGB").getcolors(maxcolors=1 << 20)
+    assert any(
+        abs(r - 0x2B) < 8 and abs(g - 0x7B) < 8 and abs(b - 0xD9) < 8 for _, (r, g, b) in colours
+    ), "no partition bars drawn"
+
+
+def test_review_page_escapes_what_it_shows(tmp_path):
+    lake = Lake.local(tmp_path / "lake")
+    p = Promoter(lake, dataset_config("transactions"), lambda: "test:caller")
+    make_run(lake, "x", {MAR: 1})
+    data = review_data(p, "x")
+    data["sample"] = [{"error_message": "<script>alert(1)</script>"}]
+    page = review_html(data)
+    assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def lakegate(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "lakegate.cli", *args],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["ingest", "runs", "review", "promote", "reject", "rollback", "audit", "purge-condemned"],
+)
+def test_every_command_has_useful_help(command):
+    result = lakegate(command, "--help")
+    assert result.returncode == 0
+    assert "--dataset" in result.stdout and "--lake" in result.stdout
+    assert len(result.stdout.splitlines()) > 6
+
+
+def test_command_line_promotion_flow_and_exit_codes(tmp_path: Path):
+    lake = Lake.local(tmp_path / "lake")
+    make_run(lake, "good", {MAR: 10})
+    make_run(lake, "bad", {MAR: 10}, quarantine_rate=0.5)
+    where = ["--lake", str(tmp_path / "lake")]
+    refused = lakegate("promote", "bad", *where, "--approver", "Dana", "--reason", "x")
+    assert refused.returncode == 3
+    assert refused.stderr.strip() == (
+        "lakegate: promotion of bad refused: quarantine_rate: quarantine rate 50.00% > limit 5.00%"
+    )
+    ok = lakegate("promote", "good", *where, "--approver", "Dana", "--reason", "month end")
+    assert ok.returncode == 0 and '"version": 1' in ok.stdout
+    missing = lakegate("promote", "good", *where, "--reason", "x")
+    assert missing.returncode == 2 and "--approver" in missing.stderr
+    escape = lakegate("review", "../../etc", *where)
+    assert escape.returncode == 2 and len(escape.stderr.strip().splitlines()) == 1
+    unknown = lakegate("review", "nope", *where)
+    assert unknown.returncode == 2 and "run nope does not exist" in unknown.stderr
+    page = tmp_path / "r.html"
+    review = lakegate("review", "good", *where, "--html", str(page))
+    assert review.returncode == 0 and page.read_text().startswith("<!doctype html>")
+    audit = lakegate("audit", *where)
+    assert "promote-refused" in audit.stdout and "approver=Dana" in audit.stdout
+    rollback = lakegate("rollback", *where, "--approver", "Dana", "--reason", "x")
+    assert rollback.returncode == 3 and "nothing to roll back to" in rollback.stderr
+    purge = lakegate("purge-condemned", *where, "--approver", "Dana", "--reason", "retention")
+    assert purge.returncode == 0 and "Deleted 0 condemned objects" in purge.stdout
