@@ -12,7 +12,7 @@ JAVA_HOME := $(shell $(PYTHON) -m lakegate.javacheck --print 2>/dev/null)
 export JAVA_HOME
 export LAKEGATE_LAKE := $(LAKE)
 
-.PHONY: help install java demo test lint backfill promote browser clean
+.PHONY: help install java demo test lint backfill promote bench-promotion browser clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,6 +43,9 @@ lint: install ## Static checks (ruff)
 
 backfill: install java ## Re-ingest one month as a backfill: make backfill YEAR=2024 MONTH=03
 	@$(BIN)/lakegate ingest --lake $(LAKE) --dataset $(DATASET) --run-type backfill --year "$(YEAR)" --month "$(MONTH)"
+
+bench-promotion: install ## Promotion time with 1x and 10x data per run (must be flat)
+	$(BIN)/python -m bench.promotion
 
 browser: ## Install Debian's chromium (the review-page test renders in it)
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }

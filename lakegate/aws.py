@@ -34,3 +34,14 @@ def caller_arn() -> str:
     from promotion.identity import aws_caller
 
     return aws_caller(boto3.client("sts"))
+
+
+def glue_catalog(env: str, dataset: str):
+    """The environment's published table: database `lakegate_<env>` (or
+    $LAKEGATE_GLUE_DATABASE), table `<dataset>` (Terraform makes both)."""
+    import boto3
+
+    from promotion.catalog import GlueCatalog
+
+    database = os.environ.get("LAKEGATE_GLUE_DATABASE", f"lakegate_{env}")
+    return GlueCatalog(boto3.client("glue"), database, dataset)

@@ -124,13 +124,15 @@ def _promoter(args: argparse.Namespace):
     from promotion.publisher import Promoter
 
     lake = open_lake(args)
+    catalog = None
     if getattr(args, "env", None):
-        from lakegate.aws import caller_arn
+        from lakegate.aws import caller_arn, glue_catalog
 
         caller = caller_arn
+        catalog = glue_catalog(args.env, args.dataset)
     else:
         caller = local_caller
-    return Promoter(lake, dataset_config(args.dataset), caller)
+    return Promoter(lake, dataset_config(args.dataset), caller, catalog=catalog)
 
 
 def _print_latest(promoter) -> None:
@@ -212,6 +214,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
             f"{event['at']}  {event['event']:<17} {subject:<30} approver={event.get('approver')}"
             f" caller={event.get('caller')}{gate_text}  reason={event.get('reason')!r}"
         )
+    return EXIT_OK
+
+
+def cmd_sync_current(args: argparse.Namespace) -> int:
+    version = _promoter(args).sync_current()
+    print(f"current/ serves version {version}" if version else "nothing is published yet")
     return EXIT_OK
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from lakegate import layout
 from lakegate.config import DatasetConfig
-from lakegate.errors import BadArgument, Conflict, Refused
+from lakegate.errors import BadArgument, Conflict, LakegateError, Refused
 from lakegate.ids import validate_run_id
 from lakegate.pointer import Latest, read_latest
 from lakegate.storage import Lake, ObjectNotFound
@@ -50,8 +50,11 @@ class Promoter:
         caller: Callable[[], str],
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         bucket: str = "silver",
+        catalog=None,
     ) -> None:
+        """`catalog`: a promotion.catalog.GlueCatalog to keep in step with current/."""
         self.lake, self.config, self.caller, self.now = lake, config, caller, now
+        self.catalog = catalog
         self.dataset = config.name
         self.store = lake[bucket]
 
@@ -245,7 +248,13 @@ class Promoter:
                 f"another promotion published {self.dataset} first (version"
                 f" {version.version} is taken): check `lakegate runs` and run the command again"
             ) from None
-        self.sync_current()
+        try:
+            self.sync_current()
+        except Exception as error:
+            raise LakegateError(
+                f"published version {version.version}, but updating current/ or the catalog"
+                f" failed ({type(error).__name__}: {error}); run `lakegate sync-current`"
+            ) from error
 
     def sync_current(self) -> int:
         """Make current/ serve what _LATEST.json names, repeating until the pointer did
@@ -276,4 +285,8 @@ class Promoter:
             )
             again = read_latest(self.store, self.dataset)
             if again is not None and again.version == latest.version:
+                if self.catalog is not None:
+                    self.catalog.sync(
+                        {p: self.store.uri(f"{prefix}{p}/") for p in version.partitions}
+                    )
                 return version.version
