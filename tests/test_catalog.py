@@ -60,3 +60,35 @@ def test_promotion_and_rollback_keep_catalog_partitions_on_current(glue, tmp_pat
     assert found[("2024", "04")]["InputFormat"] == SYMLINK_INPUT
     p.rollback("Dana", "drop april")
     assert set(partitions(glue)) == {("2024", "03")}
+
+
+def test_promote_on_an_environment_records_the_sts_caller(glue, capsys):
+    from lakegate import cli
+    from lakegate.aws import bucket_names, environment_lake
+    from promotion import audit
+
+    s3 = boto3.client("s3", region_name="eu-west-1")
+    for name in bucket_names("dev").values():
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    lake = environment_lake("dev")
+    make_run(lake, "aws-run", {"year=2024/month=03": 10})
+    code = cli.main(["promote", "aws-run", "--env", "dev", "--approver", "Dana", "--reason", "x"])
+    assert code == 0, capsys.readouterr().err
+    (event,) = audit.events(lake["silver"], "transactions")
+    assert event["caller"].startswith("arn:aws:sts::") or event["caller"].startswith(
+        "arn:aws:iam::"
+    )
+    assert event["approver"] == "Dana"
+    assert set(partitions(glue)) == {("2024", "03")}
+    assert partitions(glue)[("2024", "03")]["Location"] == (
+        "s3://lakegate-dev-silver/transactions/current/year=2024/month=03/"
+    )
+
+
+@pytest.mark.parametrize("dataset", ["../silver", "a/b", "Transactions", ""])
+def test_dataset_names_that_could_escape_are_refused_by_every_command(dataset, tmp_path, capsys):
+    from lakegate import cli
+
+    for command in (["runs"], ["audit"], ["review", "r1"]):
+        assert cli.main([*command, "--dataset", dataset, "--lake", str(tmp_path)]) == 2
+        assert "dataset" in capsys.readouterr().err
