@@ -41,8 +41,8 @@ lint: install ## Static checks (ruff)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-backfill: install java ## Re-ingest one month as a backfill: make backfill YEAR=2024 MONTH=03
-	@$(BIN)/lakegate ingest --lake $(LAKE) --dataset $(DATASET) --run-type backfill --year "$(YEAR)" --month "$(MONTH)"
+backfill: install ## Re-ingest one month: make backfill YEAR=2024 MONTH=03 [ENV=dev WAIT=1]
+	@$(BIN)/lakegate backfill --dataset $(DATASET) --year "$(YEAR)" --month "$(MONTH)" $(if $(ENV),--env $(ENV) $(if $(WAIT),--wait),--lake $(LAKE))
 
 bench-promotion: install ## Promotion time with 1x and 10x data per run (must be flat)
 	$(BIN)/python -m bench.promotion

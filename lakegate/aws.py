@@ -45,3 +45,27 @@ def glue_catalog(env: str, dataset: str):
 
     database = os.environ.get("LAKEGATE_GLUE_DATABASE", f"lakegate_{env}")
     return GlueCatalog(boto3.client("glue"), database, dataset)
+
+
+def state_machine_name(env: str) -> str:
+    prefix = os.environ.get("LAKEGATE_BUCKET_PREFIX", "lakegate")
+    return f"{prefix}-{env}-ingest"
+
+
+def find_state_machine(sfn_client, env: str) -> str:
+    from lakegate.errors import LakegateError
+
+    wanted = state_machine_name(env)
+    for page in sfn_client.get_paginator("list_state_machines").paginate():
+        for machine in page["stateMachines"]:
+            if machine["name"] == wanted:
+                return machine["stateMachineArn"]
+    raise LakegateError(f"state machine {wanted} not found: is the {env} environment deployed?")
+
+
+def console_link(execution_arn: str) -> str:
+    region = execution_arn.split(":")[3]
+    return (
+        f"https://{region}.console.aws.amazon.com/states/home?region={region}"
+        f"#/v2/executions/details/{execution_arn}"
+    )

@@ -27,7 +27,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports bad arguments in one line with exit code 2."""
 
     def error(self, message: str) -> None:
-        raise BadArgument(f"{self.prog}: {message}")
+        command = self.prog.removeprefix("lakegate").strip()
+        raise BadArgument(f"{command}: {message}" if command else message)
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -115,6 +116,71 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         f"make promote RUN_ID={run_id} APPROVER=<your name> REASON=<why>",
     ]
     print(run_summary_text(summary, success, steps))
+    return EXIT_OK
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """One month again as a new run: locally through the job, on AWS through the state
+    machine (the execution name is the run id)."""
+    from datetime import UTC, datetime
+
+    month = Month.parse(args.year, args.month)
+    run_id = (
+        validate_run_id(args.run_id) if args.run_id else new_run_id(datetime.now(UTC), "backfill")
+    )
+    if not args.env:
+        ingest_args = argparse.Namespace(
+            **{
+                **vars(args),
+                "to_year": None,
+                "to_month": None,
+                "run_type": "backfill",
+                "run_id": run_id,
+                "input_file": None,
+                "breaker_threshold": None,
+                "max_quarantine_rate": None,
+                "lookback_months": None,
+                "json": False,
+            }
+        )
+        return cmd_ingest(ingest_args)
+    import time
+
+    import boto3
+
+    from lakegate.aws import console_link, find_state_machine
+
+    sfn = boto3.client("stepfunctions")
+    execution = sfn.start_execution(
+        stateMachineArn=find_state_machine(sfn, args.env),
+        name=run_id,
+        input=json.dumps(
+            {
+                "run_type": "backfill",
+                "year": f"{month.year:04d}",
+                "month": f"{month.month:02d}",
+                "dataset": args.dataset,
+            }
+        ),
+    )["executionArn"]
+    print(f"Started backfill {run_id} of {args.dataset} {month.label} on {args.env}")
+    print(f"  execution: {execution}")
+    print(f"  console:   {console_link(execution)}")
+    if not args.wait:
+        print(f"Next: lakegate review {run_id} --env {args.env}  (when the execution succeeds)")
+        return EXIT_OK
+    while True:
+        described = sfn.describe_execution(executionArn=execution)
+        if described["status"] != "RUNNING":
+            break
+        time.sleep(args.poll_seconds)
+    print(f"  status:    {described['status']}")
+    if described["status"] != "SUCCEEDED":
+        raise LakegateError(
+            f"backfill {run_id} ended {described['status']}:"
+            f" {described.get('error', '')} {described.get('cause', '')}".strip()
+        )
+    print(f"Next: lakegate review {run_id} --env {args.env}")
     return EXIT_OK
 
 
@@ -290,6 +356,29 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--lookback-months", type=int, help="override the duplicate look-back")
     ingest.add_argument("--json", action="store_true", help="print the run summary as JSON")
     ingest.set_defaults(handler=cmd_ingest)
+
+    backfill = sub.add_parser(
+        "backfill",
+        help="ingest one month again as a new _BACKFILL run",
+        description="Locally (--lake): runs the job for the month and prints the summary."
+        " With --env: starts the state machine with {run_type: backfill, year, month}, prints"
+        " the execution ARN and console link, and with --wait follows it to the end.",
+    )
+    _add_common(backfill)
+    backfill.add_argument("--year", required=True, help="e.g. 2024")
+    backfill.add_argument("--month", required=True, help="1-12")
+    backfill.add_argument("--run-id", help="run id (default: <UTC time>_BACKFILL)")
+    backfill.add_argument("--wait", action="store_true", help="with --env: wait for the end")
+    backfill.add_argument("--poll-seconds", type=float, default=15.0, help=argparse.SUPPRESS)
+    backfill.set_defaults(handler=cmd_backfill)
+
+    sync = sub.add_parser(
+        "sync-current",
+        help="re-derive current/ (and the catalog) from _LATEST.json",
+        description="Repairs current/ after an interrupted publication; safe at any time.",
+    )
+    _add_common(sync)
+    sync.set_defaults(handler=cmd_sync_current)
 
     runs = sub.add_parser(
         "runs",

@@ -130,7 +130,18 @@ def lakegate(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize(
     "command",
-    ["ingest", "runs", "review", "promote", "reject", "rollback", "audit", "purge-condemned"],
+    [
+        "ingest",
+        "backfill",
+        "runs",
+        "review",
+        "promote",
+        "reject",
+        "rollback",
+        "audit",
+        "purge-condemned",
+        "sync-current",
+    ],
 )
 def test_every_command_has_useful_help(command):
     result = lakegate(command, "--help")

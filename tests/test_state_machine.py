@@ -1,0 +1,399 @@
+"""The state machine, executed: moto runs the rendered ASL against mocked Glue, S3,
+SNS and CloudWatch.
+
+What is real here: the definition Terraform deploys (rendered by lakegate.asl the way
+templatefile() does), moto's Step Functions interpreter with its Retry/Catch/Choice
+semantics, Glue StartJobRun and the `.sync` polling of GetJobRun, the S3 GetObject of
+_SUCCESS, SNS publishing and CloudWatch PutMetricData.
+
+What is simulated: what the Glue job does while it runs. moto's Glue job runs do
+nothing and always succeed, so `simulate_job` wraps moto's start_job_run: after moto
+records the run (with the arguments the state machine passed), the scenario writes
+the run's _SUCCESS to S3, or makes the run end FAILED, or raises Glue's real
+ConcurrentRunsExceededException. The job itself is tested in test_job.py.
+
+Two gaps in moto are bridged in the fixture, without changing what is tested. One
+defect in moto's `.sync` support is worked around: its Glue integration declares
+no waitForTaskToken pattern, so the shared callback code ends by calling a method on
+a missing endpoint ('NoneType' object has no attribute 'interrupt_all'). Declaring
+the pattern (as moto does for the other callback services) lets moto's own .sync
+polling run unchanged. And moto's aws-sdk integration passes S3 GetObject's Body on
+as a stream, where Step Functions gives the state machine the text; the fixture reads
+such bodies into text after the call, nothing else. Its table of service names for
+error names lacks S3 ("s3.NoSuchKeyException" instead of AWS's documented
+"S3.NoSuchKeyException"); the fixture adds the entry.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.glue import models as glue_models
+from moto.glue.exceptions import ConcurrentRunsExceededException
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    resource as sfn_resource,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_aws_sdk as sfn_sdk,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_glue as sfn_glue,
+)
+
+from lakegate import layout
+from lakegate.asl import render
+from lakegate.metrics import FAILURE_METRIC, METRIC_NAMESPACE, SUCCESS_FIELDS
+
+REGION, ACCOUNT = "eu-west-1", "123456789012"
+SILVER = "lakegate-test-silver"
+JOB = "lakegate-test-ingest"
+TOPICS = ("reviewers", "p1", "p2")
+
+
+def values(topic_arns: dict[str, str]) -> dict:
+    return {
+        "dataset": "transactions",
+        "environment": "test",
+        "glue_job_name": JOB,
+        "glue_retry_interval_seconds": 1,
+        "success_retry_interval_seconds": 1,
+        "max_quarantine_rate": 0.05,
+        "schema_v": "v1",
+        "silver_bucket": SILVER,
+        "reviewers_topic_arn": topic_arns["reviewers"],
+        "p1_topic_arn": topic_arns["p1"],
+        "p2_topic_arn": topic_arns["p2"],
+    }
+
+
+def summary(run_id: str, **changes) -> dict:
+    body = {field: None for field in SUCCESS_FIELDS}
+    body.update(
+        run_id=run_id,
+        dataset="transactions",
+        schema_v="v1",
+        run_type="scheduled",
+        input_rows=1000,
+        valid_rows_count=990,
+        quarantined_rows_count=8,
+        condemned_rows_count=2,
+        quarantine_rate=0.008,
+        critical_errors={},
+        circuit_breaker_triggers=0,
+        partitions=[],
+        error_type_distribution={},
+    )
+    body.update(changes)
+    return body
+
+
+class Aws:
+    """The mocked account: clients, topics with SQS inboxes, the Glue job, the machine."""
+
+    def __init__(self):
+        client = lambda name: boto3.client(name, region_name=REGION)  # noqa: E731
+        self.s3, self.sns, self.sqs = client("s3"), client("sns"), client("sqs")
+        self.sfn, self.glue, self.cloudwatch = (
+            client("stepfunctions"),
+            client("glue"),
+            client("cloudwatch"),
+        )
+        self.s3.create_bucket(
+            Bucket=SILVER, CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
+        self.topics, self.inboxes = {}, {}
+        for name in TOPICS:
+            arn = self.sns.create_topic(Name=f"lakegate-test-{name}")["TopicArn"]
+            queue = self.sqs.create_queue(QueueName=f"inbox-{name}")["QueueUrl"]
+            queue_arn = self.sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
+                "Attributes"
+            ]["QueueArn"]
+            self.sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn)
+            self.topics[name], self.inboxes[name] = arn, queue
+        self.glue.create_job(
+            Name=JOB,
+            Role=f"arn:aws:iam::{ACCOUNT}:role/glue",
+            Command={"Name": "glueetl", "ScriptLocation": "s3://a/s.py"},
+            ExecutionProperty={"MaxConcurrentRuns": 1},
+        )
+        self.machine = self.sfn.create_state_machine(
+            name="lakegate-test-ingest",
+            definition=render(values(self.topics)),
+            roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn",
+        )["stateMachineArn"]
+
+    def run(self, name: str, execution_input: dict | None = None, timeout: float = 90) -> dict:
+        arn = self.sfn.start_execution(
+            stateMachineArn=self.machine, name=name, input=json.dumps(execution_input or {})
+        )["executionArn"]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            described = self.sfn.describe_execution(executionArn=arn)
+            if described["status"] != "RUNNING":
+                return described
+            time.sleep(0.2)
+        raise AssertionError(f"execution {name} did not finish in {timeout} s")
+
+    def messages(self, topic: str) -> list[dict]:
+        received = self.sqs.receive_message(
+            QueueUrl=self.inboxes[topic], MaxNumberOfMessages=10
+        ).get("Messages", [])
+        return [json.loads(m["Body"]) for m in received]
+
+    def put_success(self, run_id: str, body: dict) -> None:
+        self.s3.put_object(
+            Bucket=SILVER,
+            Key=layout.success_key("transactions", "v1", run_id),
+            Body=json.dumps(body).encode(),
+        )
+
+    def failures_counted(self) -> float:
+        stats = self.cloudwatch.get_metric_statistics(
+            Namespace=METRIC_NAMESPACE,
+            MetricName=FAILURE_METRIC,
+            Dimensions=[{"Name": "Dataset", "Value": "transactions"}],
+            StartTime=time.time() - 600,
+            EndTime=time.time() + 600,
+            Period=60,
+            Statistics=["Sum"],
+        )
+        return sum(point["Sum"] for point in stats["Datapoints"])
+
+    def job_runs(self) -> list[dict]:
+        return self.glue.get_job_runs(JobName=JOB)["JobRuns"]
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    original_sdk_task = sfn_sdk.StateTaskServiceAwsSdk._eval_service_task
+
+    def sdk_task_with_text_bodies(self, env, *args, **kwargs):
+        original_sdk_task(self, env, *args, **kwargs)
+        response = env.stack[-1]
+        if isinstance(response, dict):
+            for key, value in list(response.items()):
+                if hasattr(value, "read"):  # a streaming body: Step Functions returns text
+                    response[key] = value.read().decode("utf-8")
+
+    monkeypatch.setattr(
+        sfn_sdk.StateTaskServiceAwsSdk, "_eval_service_task", sdk_task_with_text_bodies
+    )
+    # Error names are "<Service>.<Error>Exception" in PascalCase (S3.NoSuchKeyException);
+    # moto's table of service spellings lacks S3 and falls back to "s3".
+    monkeypatch.setitem(sfn_sdk._SERVICE_ERROR_NAMES, "s3", "S3")
+    patterns = {
+        sfn_resource.ResourceCondition.Sync,
+        sfn_resource.ResourceCondition.WaitForTaskToken,
+    }
+    monkeypatch.setattr(sfn_glue, "_SUPPORTED_INTEGRATION_PATTERNS", patterns)
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        yield Aws()
+
+
+def simulate_job(monkeypatch, scenario):
+    """Run `scenario(job_run, arguments)` when moto's Glue starts a run of the job."""
+    original = glue_models.FakeJob.start_job_run
+    calls = []
+
+    def start_job_run(self, *args, **kwargs):
+        calls.append(kwargs.get("arguments"))
+        scenario(self, kwargs.get("arguments") or {}, len(calls))
+        run_id = original(self, *args, **kwargs)
+        return run_id
+
+    monkeypatch.setattr(glue_models.FakeJob, "start_job_run", start_job_run)
+    return calls
+
+
+def test_success_notifies_reviewers_with_the_review_command(aws, monkeypatch):
+    simulate_job(
+        monkeypatch,
+        lambda job, args, n: aws.put_success(args["--run_id"], summary(args["--run_id"])),
+    )
+    result = aws.run("run-ok")
+    assert result["status"] == "SUCCEEDED"
+    (job_run,) = aws.job_runs()
+    assert job_run["Arguments"]["--run_id"] == "run-ok"
+    assert job_run["Arguments"]["--execution_arn"] == result["executionArn"]
+    assert (job_run["Arguments"]["--run_type"], job_run["Arguments"]["--year"]) == ("scheduled", "")
+    (note,) = aws.messages("reviewers")
+    assert note["Subject"] == "Lakegate: a transactions run awaits approval"
+    assert (
+        "Run run-ok of transactions (test) succeeded: 1000 input rows, 990 valid" in note["Message"]
+    )
+    assert "lakegate review run-ok --env test" in note["Message"]
+    assert aws.messages("p1") == [] and aws.failures_counted() == 0
+
+
+def test_backfill_input_reaches_the_job(aws, monkeypatch):
+    simulate_job(
+        monkeypatch,
+        lambda job, args, n: aws.put_success(
+            args["--run_id"], summary(args["--run_id"], run_type="backfill")
+        ),
+    )
+    result = aws.run(
+        "20240301T000000Z_BACKFILL", {"run_type": "backfill", "year": 2024, "month": "03"}
+    )
+    assert result["status"] == "SUCCEEDED"
+    arguments = aws.job_runs()[0]["Arguments"]
+    assert (arguments["--run_type"], arguments["--year"], arguments["--month"]) == (
+        "backfill",
+        "2024",
+        "03",
+    )
+
+
+def test_transient_glue_error_is_retried_then_succeeds(aws, monkeypatch):
+    def scenario(job, args, attempt):
+        if attempt == 1:  # Glue's own error when another run of the job is active
+            raise ConcurrentRunsExceededException(f"Job with name {JOB} already running")
+        aws.put_success(args["--run_id"], summary(args["--run_id"]))
+
+    calls = simulate_job(monkeypatch, scenario)
+    result = aws.run("run-retried")
+    assert result["status"] == "SUCCEEDED"
+    assert len(calls) == 2 and len(aws.job_runs()) == 1
+    history = aws.sfn.get_execution_history(executionArn=result["executionArn"])["events"]
+    failed = [e for e in history if e["type"] == "TaskFailed"]
+    assert failed[0]["taskFailedEventDetails"]["error"] == "Glue.ConcurrentRunsExceededException"
+
+
+def test_a_failed_job_is_not_retried_and_is_alerted(aws, monkeypatch):
+    calls = simulate_job(monkeypatch, lambda job, args, n: _fail_runs(job))
+    result = aws.run("run-fails")
+    assert result["status"] == "FAILED" and result["error"] == "LakegateRunFailed"
+    assert len(calls) == 1, "a failed job must not be retried"
+    (alert,) = aws.messages("p1")
+    assert "Run run-fails of transactions (test) failed." in alert["Message"]
+    assert result["executionArn"] in alert["Message"]
+    assert "States.TaskFailed" in alert["Message"]
+    assert aws.messages("reviewers") == []
+    assert aws.failures_counted() == 1
+    assert aws.s3.list_objects_v2(Bucket=SILVER).get("KeyCount", 0) == 0
+
+
+class _FailingRuns(list):
+    """A job's run list whose runs end FAILED (as a Glue job that raised would)."""
+
+    def append(self, run):
+        run._transitions = [("STARTING", "RUNNING"), ("RUNNING", "FAILED")]
+        super().append(run)
+
+
+def _fail_runs(job) -> None:
+    if not isinstance(job.job_runs, _FailingRuns):
+        job.job_runs = _FailingRuns(job.job_runs)
+
+
+def test_late_success_is_retried_until_visible(aws, monkeypatch):
+    def scenario(job, args, attempt):
+        run_id = args["--run_id"]
+        threading.Timer(1.5, aws.put_success, (run_id, summary(run_id))).start()
+
+    simulate_job(monkeypatch, scenario)
+    result = aws.run("run-late")
+    assert result["status"] == "SUCCEEDED"
+    history = aws.sfn.get_execution_history(executionArn=result["executionArn"])["events"]
+    assert any(e["type"] == "TaskFailed" for e in history), "the first reads found no _SUCCESS"
+    assert len(aws.messages("reviewers")) == 1
+
+
+def test_missing_success_fails_the_execution(aws, monkeypatch):
+    simulate_job(monkeypatch, lambda job, args, n: None)  # the job "succeeds" but writes nothing
+    result = aws.run("run-no-success")
+    assert result["status"] == "FAILED"
+    (alert,) = aws.messages("p1")
+    assert "run-no-success" in alert["Message"] and "NoSuchKey" in alert["Message"]
+    assert aws.failures_counted() == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"quarantine_rate": 0.2}, "quarantine rate 0.2"),
+        ({"critical_errors": {"BUSINESS_DUPLICATE": 3}}, "BUSINESS_DUPLICATE"),
+        ({"circuit_breaker_triggers": 1}, "circuit breaker triggers 1"),
+    ],
+)
+def test_gate_failure_alerts_instead_of_notifying_reviewers(aws, monkeypatch, changes, reason):
+    simulate_job(
+        monkeypatch,
+        lambda job, args, n: aws.put_success(
+            args["--run_id"], summary(args["--run_id"], **changes)
+        ),
+    )
+    result = aws.run("run-gated")
+    assert result["status"] == "SUCCEEDED"
+    (alert,) = aws.messages("p2")
+    assert "Run run-gated of transactions (test) is not promotable" in alert["Message"]
+    assert reason in alert["Message"]
+    assert aws.messages("reviewers") == []
+
+
+def test_backfill_on_an_environment_starts_the_state_machine(aws, monkeypatch, capsys):
+    """`make backfill ENV=dev` path: an execution named with the _BACKFILL run id, with
+    the backfill input; --wait follows it to the end."""
+    from lakegate import cli
+
+    simulate_job(
+        monkeypatch,
+        lambda job, args, n: aws.put_success(
+            args["--run_id"], summary(args["--run_id"], run_type="backfill")
+        ),
+    )
+    monkeypatch.setenv("LAKEGATE_BUCKET_PREFIX", "lakegate")
+    aws.sfn.create_state_machine(
+        name="lakegate-dev-ingest",
+        definition=render(values(aws.topics)),
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn",
+    )
+    code = cli.main(
+        [
+            "backfill",
+            "--env",
+            "dev",
+            "--year",
+            "2024",
+            "--month",
+            "3",
+            "--run-id",
+            "20260121T120000Z_BACKFILL",
+            "--wait",
+            "--poll-seconds",
+            "0.2",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    (execution,) = [
+        e
+        for e in aws.sfn.list_executions(
+            stateMachineArn=aws.sfn.list_state_machines()["stateMachines"][-1]["stateMachineArn"]
+        )["executions"]
+    ]
+    assert execution["name"] == "20260121T120000Z_BACKFILL"
+    described = aws.sfn.describe_execution(executionArn=execution["executionArn"])
+    assert json.loads(described["input"]) == {
+        "run_type": "backfill",
+        "year": "2024",
+        "month": "03",
+        "dataset": "transactions",
+    }
+    assert described["status"] == "SUCCEEDED"
+    assert execution["executionArn"] in out and "console.aws.amazon.com/states" in out
+    assert "status:    SUCCEEDED" in out
+
+
+def test_backfill_on_an_environment_without_the_state_machine_is_one_line(aws, capsys):
+    from lakegate import cli
+
+    assert cli.main(["backfill", "--env", "sit", "--year", "2024", "--month", "3"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "lakegate: state machine lakegate-sit-ingest not found: is the sit environment deployed?"
+    )
