@@ -37,9 +37,12 @@ test: install java ## Lint, then run every test
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
-lint: install ## Static checks (ruff)
+lint: install ## Static checks: ruff, statelint on the state machine, terraform fmt
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m lakegate.asl --check
+	@if command -v terraform >/dev/null; then terraform fmt -check -recursive infra; \
+	 else echo "terraform not installed: fmt check skipped"; fi
 
 backfill: install ## Re-ingest one month: make backfill YEAR=2024 MONTH=03 [ENV=dev WAIT=1]
 	@$(BIN)/lakegate backfill --dataset $(DATASET) --year "$(YEAR)" --month "$(MONTH)" $(if $(ENV),--env $(ENV) $(if $(WAIT),--wait),--lake $(LAKE))

@@ -1,0 +1,185 @@
+locals {
+  name   = "${var.name_prefix}-${var.environment}"
+  topics = toset(["reviewers", "p1", "p2", "p3"])
+  subscriptions = flatten([
+    for topic, endpoints in var.subscriptions : [
+      for endpoint in endpoints : { topic = topic, endpoint = endpoint }
+    ]
+  ])
+}
+
+resource "aws_sns_topic" "this" {
+  for_each = local.topics
+
+  name              = "${local.name}-${each.key}"
+  kms_master_key_id = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_sns_topic_subscription" "this" {
+  for_each = { for s in local.subscriptions : "${s.topic}:${s.endpoint}" => s }
+
+  topic_arn = aws_sns_topic.this[each.value.topic].arn
+  protocol  = "email"
+  endpoint  = each.value.endpoint
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = "/aws/vendedlogs/states/${local.name}-ingest"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+data "aws_iam_policy_document" "assume_states" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["states.amazonaws.com"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "state_machine" {
+  statement {
+    sid       = "RunTheGlueJob"
+    actions   = ["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns", "glue:BatchStopJobRun"]
+    resources = [var.glue_job_arn]
+  }
+
+  statement {
+    sid       = "ReadRunSummaries"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.silver_bucket_arn}/${var.dataset}/schema_v=*/run_id=*/_SUCCESS"]
+  }
+
+  statement {
+    sid       = "DecryptRunSummaries"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+
+  statement {
+    sid       = "Notify"
+    actions   = ["sns:Publish"]
+    resources = [for topic in aws_sns_topic.this : topic.arn]
+  }
+
+  statement {
+    sid       = "CountFailures"
+    actions   = ["cloudwatch:PutMetricData"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "cloudwatch:namespace"
+      values   = ["Lakegate"]
+    }
+  }
+
+  statement {
+    sid = "DeliverExecutionLogs"
+    actions = [
+      "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
+      "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
+      "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+    ]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "Tracing"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role" "state_machine" {
+  name               = "${local.name}-ingest-states"
+  assume_role_policy = data.aws_iam_policy_document.assume_states.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "state_machine" {
+  name   = "run-ingestion"
+  role   = aws_iam_role.state_machine.id
+  policy = data.aws_iam_policy_document.state_machine.json
+}
+
+resource "aws_sfn_state_machine" "this" {
+  name     = "${local.name}-ingest"
+  role_arn = aws_iam_role.state_machine.arn
+  definition = templatefile("${path.module}/../../../state_machine/ingest.asl.json", {
+    dataset                        = var.dataset
+    environment                    = var.environment
+    glue_job_name                  = var.glue_job_name
+    glue_retry_interval_seconds    = var.glue_retry_interval_seconds
+    success_retry_interval_seconds = var.success_retry_interval_seconds
+    max_quarantine_rate            = var.max_quarantine_rate
+    schema_v                       = var.schema_v
+    silver_bucket                  = var.silver_bucket_name
+    reviewers_topic_arn            = aws_sns_topic.this["reviewers"].arn
+    p1_topic_arn                   = aws_sns_topic.this["p1"].arn
+    p2_topic_arn                   = aws_sns_topic.this["p2"].arn
+  })
+
+  logging_configuration {
+    log_destination        = "${aws_cloudwatch_log_group.this.arn}:*"
+    include_execution_data = true
+    level                  = "ERROR"
+  }
+
+  tracing_configuration {
+    enabled = true
+  }
+
+  tags = var.tags
+}
+
+# The daily scheduled run. EventBridge names the execution; that name is the run_id.
+resource "aws_cloudwatch_event_rule" "schedule" {
+  name                = "${local.name}-ingest-schedule"
+  description         = "Daily Lakegate ingestion of ${var.dataset}"
+  schedule_expression = var.schedule_expression
+  state               = var.schedule_enabled ? "ENABLED" : "DISABLED"
+  tags                = var.tags
+}
+
+data "aws_iam_policy_document" "assume_events" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "start_execution" {
+  statement {
+    actions   = ["states:StartExecution"]
+    resources = [aws_sfn_state_machine.this.arn]
+  }
+}
+
+resource "aws_iam_role" "schedule" {
+  name               = "${local.name}-ingest-schedule"
+  assume_role_policy = data.aws_iam_policy_document.assume_events.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "schedule" {
+  name   = "start-ingestion"
+  role   = aws_iam_role.schedule.id
+  policy = data.aws_iam_policy_document.start_execution.json
+}
+
+resource "aws_cloudwatch_event_target" "schedule" {
+  rule     = aws_cloudwatch_event_rule.schedule.name
+  arn      = aws_sfn_state_machine.this.arn
+  role_arn = aws_iam_role.schedule.arn
+  input    = file("${path.module}/../../../state_machine/scheduled_input.json")
+}

@@ -1,0 +1,110 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name (e.g. lakegate)."
+  type        = string
+  default     = "lakegate"
+}
+
+variable "environment" {
+  description = "Deployment environment."
+  type        = string
+
+  validation {
+    condition     = contains(["dev", "sit", "prod"], var.environment)
+    error_message = "environment must be dev, sit or prod."
+  }
+}
+
+variable "dataset" {
+  description = "Dataset the state machine ingests (its bronze and silver prefix)."
+  type        = string
+  default     = "transactions"
+}
+
+variable "schema_v" {
+  description = "Silver schema version whose _SUCCESS the state machine checks."
+  type        = string
+  default     = "v1"
+}
+
+variable "glue_job_name" {
+  description = "Name of the Glue ingestion job the state machine runs."
+  type        = string
+}
+
+variable "glue_job_arn" {
+  description = "ARN of that Glue job (for the state machine's role)."
+  type        = string
+}
+
+variable "silver_bucket_name" {
+  description = "Silver bucket holding the runs' _SUCCESS."
+  type        = string
+}
+
+variable "silver_bucket_arn" {
+  description = "ARN of the silver bucket."
+  type        = string
+}
+
+variable "kms_key_arn" {
+  description = "Customer managed KMS key for the buckets, topics and logs."
+  type        = string
+}
+
+variable "max_quarantine_rate" {
+  description = "Quarantine rate above which a run fails the gate (0-1)."
+  type        = number
+  default     = 0.05
+
+  validation {
+    condition     = var.max_quarantine_rate >= 0 && var.max_quarantine_rate <= 1
+    error_message = "max_quarantine_rate must be between 0 and 1."
+  }
+}
+
+variable "glue_retry_interval_seconds" {
+  description = "First wait before retrying a transient Glue error (doubles each retry)."
+  type        = number
+  default     = 60
+}
+
+variable "success_retry_interval_seconds" {
+  description = "First wait before reading _SUCCESS again when it is not visible yet."
+  type        = number
+  default     = 5
+}
+
+variable "schedule_expression" {
+  description = "When the scheduled run starts (EventBridge, UTC)."
+  type        = string
+  default     = "cron(0 2 * * ? *)"
+}
+
+variable "schedule_enabled" {
+  description = "Whether the daily schedule is on."
+  type        = bool
+  default     = true
+}
+
+variable "subscriptions" {
+  description = "E-mail addresses per topic: reviewers, p1, p2, p3."
+  type        = map(list(string))
+  default     = {}
+
+  validation {
+    condition     = alltrue([for topic in keys(var.subscriptions) : contains(["reviewers", "p1", "p2", "p3"], topic)])
+    error_message = "subscriptions keys must be reviewers, p1, p2 or p3."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the state machine's execution logs."
+  type        = number
+  default     = 365
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+}
