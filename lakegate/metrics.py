@@ -55,6 +55,29 @@ SUCCESS_FIELDS = (
     "execution_arn",
 )
 
+# The metrics recorded with every decision on a run (audit events, version manifests).
+KEY_METRICS = (
+    "run_type",
+    "input_window",
+    "input_rows",
+    "valid_rows_count",
+    "quarantined_rows_count",
+    "condemned_rows_count",
+    "quarantine_rate",
+    "error_type_distribution",
+    "critical_errors",
+    "circuit_breaker_triggers",
+    "started_at",
+    "ended_at",
+    "code_version",
+    "execution_arn",
+)
+
+
+def key_metrics(summary: Mapping | None) -> dict:
+    return {field: summary.get(field) for field in KEY_METRICS} if summary else {}
+
+
 # CloudWatch: namespace, dimension and metric names. Terraform alarms use these names.
 METRIC_NAMESPACE = "Lakegate"
 METRIC_DIMENSION = "Dataset"

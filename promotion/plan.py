@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field, replace
 
 from lakegate.ids import Month
+from lakegate.metrics import key_metrics
 
 
 @dataclass(frozen=True)
@@ -138,23 +139,7 @@ def plan_promotion(
         published_at=approval.at,
         previous_manifest=current_manifest,
         previous_version=current.version if current else None,
-        run_metrics={
-            k: summary.get(k)
-            for k in (
-                "input_rows",
-                "valid_rows_count",
-                "quarantined_rows_count",
-                "condemned_rows_count",
-                "quarantine_rate",
-                "error_type_distribution",
-                "critical_errors",
-                "circuit_breaker_triggers",
-                "started_at",
-                "ended_at",
-                "code_version",
-                "execution_arn",
-            )
-        },
+        run_metrics=key_metrics(summary),
         gate=gate,
     )
 

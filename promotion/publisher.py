@@ -17,6 +17,7 @@ from lakegate import layout
 from lakegate.config import DatasetConfig
 from lakegate.errors import BadArgument, Conflict, LakegateError, Refused
 from lakegate.ids import validate_run_id
+from lakegate.metrics import key_metrics
 from lakegate.pointer import Latest, read_latest
 from lakegate.storage import Lake, ObjectNotFound
 from promotion import audit
@@ -117,7 +118,7 @@ class Promoter:
             "reason": approval.reason,
             "caller": approval.caller,
             "gate": gate.to_dict(),
-            "run_metrics": {k: v for k, v in (summary or {}).items() if k != "partitions"},
+            "run_metrics": key_metrics(summary),
             "published_version": current.version if current else None,
         }
         if not gate.passed:
@@ -131,17 +132,7 @@ class Promoter:
             ),
             audit_event=key,
         )
-        try:
-            self._publish(version, latest)
-        except Conflict:
-            audit.record(
-                self.store,
-                self.dataset,
-                "promote-conflict",
-                self.now(),
-                {**event, "audit_event": key},
-            )
-            raise
+        self._publish_recorded(version, latest, event, "promote-conflict")
         return version
 
     def reject(self, run_id: str, approver: str, reason: str) -> str:
@@ -161,7 +152,7 @@ class Promoter:
                 "reason": approval.reason,
                 "caller": approval.caller,
                 "gate": self.gate(run_id, summary, current).to_dict(),
-                "run_metrics": {k: v for k, v in (summary or {}).items() if k != "partitions"},
+                "run_metrics": key_metrics(summary),
             },
         )
 
@@ -195,17 +186,7 @@ class Promoter:
         latest, _ = self.current()
         if latest is None or latest.version != current.version:
             raise Conflict("another publication happened meanwhile: run the command again")
-        try:
-            self._publish(version, latest)
-        except Conflict:
-            audit.record(
-                self.store,
-                self.dataset,
-                "rollback-conflict",
-                self.now(),
-                {**event, "audit_event": key},
-            )
-            raise
+        self._publish_recorded(version, latest, event, "rollback-conflict")
         return version
 
     def _run_refs(self):
@@ -214,6 +195,22 @@ class Promoter:
         return silver_runs(self.lake, self.dataset, self.config.known_schema_versions)
 
     # publishing --------------------------------------------------------------------
+    def _publish_recorded(
+        self, version: Version, latest: Latest | None, event: dict, lost_event: str
+    ) -> None:
+        """Publish; when another publication won, record that in the audit log too."""
+        try:
+            self._publish(version, latest)
+        except Conflict:
+            audit.record(
+                self.store,
+                self.dataset,
+                lost_event,
+                self.now(),
+                {**event, "audit_event": version.audit_event},
+            )
+            raise
+
     def _publish(self, version: Version, latest: Latest | None) -> None:
         manifest = (
             f"{layout.versions_prefix(self.dataset)}v{version.version:08d}-"

@@ -14,6 +14,19 @@ from lakegate.metrics import (
 )
 
 NOW = datetime(2026, 1, 21, 12, 0, tzinfo=UTC)
+RUN_SUMMARY = {
+    "dataset": "transactions",
+    "input_rows": 10,
+    "valid_rows_count": 9,
+    "quarantined_rows_count": 1,
+    "condemned_rows_count": 0,
+    "quarantine_rate": 0.1,
+    "duplicate_detection_rate": 0.0,
+    "auto_condemnation_rate": 0.0,
+    "avg_attempt_count": 0.0,
+    "circuit_breaker_triggers": 0,
+    "duration_seconds": 3.5,
+}
 
 
 def test_breaker_does_not_trip_at_threshold():
@@ -93,19 +106,7 @@ def test_empty_run_has_zero_rates():
 
 
 def test_cloudwatch_data_uses_the_shared_metric_names():
-    summary = {
-        "dataset": "transactions",
-        "input_rows": 10,
-        "valid_rows_count": 9,
-        "quarantined_rows_count": 1,
-        "condemned_rows_count": 0,
-        "quarantine_rate": 0.1,
-        "duplicate_detection_rate": 0.0,
-        "auto_condemnation_rate": 0.0,
-        "avg_attempt_count": 0.0,
-        "circuit_breaker_triggers": 0,
-        "duration_seconds": 3.5,
-    }
+    summary = RUN_SUMMARY
     data = cloudwatch_metric_data(summary)
     assert {d["MetricName"] for d in data} == set(CLOUDWATCH_METRICS)
     rate = next(d for d in data if d["MetricName"] == "QuarantineRate")
@@ -119,19 +120,7 @@ def test_run_metrics_reach_cloudwatch_under_the_shared_names():
 
     from lakegate.metrics import METRIC_NAMESPACE, publish_cloudwatch
 
-    summary = {
-        "dataset": "transactions",
-        "input_rows": 10,
-        "valid_rows_count": 9,
-        "quarantined_rows_count": 1,
-        "condemned_rows_count": 0,
-        "quarantine_rate": 0.1,
-        "duplicate_detection_rate": 0.0,
-        "auto_condemnation_rate": 0.0,
-        "avg_attempt_count": 0.0,
-        "circuit_breaker_triggers": 0,
-        "duration_seconds": 3.5,
-    }
+    summary = RUN_SUMMARY
     with mock_aws():
         client = boto3.client("cloudwatch", region_name="eu-west-1")
         publish_cloudwatch(client, summary)
