@@ -45,7 +45,7 @@ def list_runs(promoter: Promoter) -> list[RunRow]:
     rows = []
     refs = silver_runs(promoter.lake, promoter.dataset, promoter.config.known_schema_versions)
     for run_id in sorted({r.run_id for r in refs} | halted):
-        summary = promoter.summary(run_id)
+        summary = promoter.summary(run_id) or halt_record(promoter, run_id)
         if run_id in serving:
             status = "serving"
         elif run_id in promoted:
@@ -95,6 +95,16 @@ def runs_text(promoter: Promoter) -> str:
     return "\n".join(lines)
 
 
+def halt_record(promoter: Promoter, run_id: str) -> dict | None:
+    """A halted run's record (its metrics and what tripped), or None."""
+    try:
+        return json.loads(
+            promoter.lake["quarantine"].read_bytes(layout.halted_key(promoter.dataset, run_id))
+        )
+    except ObjectNotFound:
+        return None
+
+
 def quarantine_sample(promoter: Promoter, run_id: str, limit: int = 10) -> list[dict]:
     import pyarrow.parquet as pq
 
@@ -103,9 +113,12 @@ def quarantine_sample(promoter: Promoter, run_id: str, limit: int = 10) -> list[
     for item in promoter.lake["quarantine"].list(prefix):
         if not item.key.endswith(".parquet") or len(rows) >= limit:
             continue
+        # Single-threaded: a sample needs no thread pool, and pyarrow's pool can abort
+        # the process at interpreter exit.
         table = pq.read_table(
             io.BytesIO(promoter.lake["quarantine"].read_bytes(item.key)),
             columns=list(SAMPLE_COLUMNS),
+            use_threads=False,
         )
         rows.extend(table.slice(0, limit - len(rows)).to_pylist())
     return rows
@@ -120,12 +133,7 @@ def review_data(promoter: Promoter, run_id: str) -> dict:
         pending = Approval("(pending)", "(pending)", "(pending)", "")
         after = plan_promotion(current, latest.manifest if latest else None, summary, pending, {})
         diff = [d for d in partition_diff(current, after) if d["change"] != "unchanged"]
-    try:
-        halt = json.loads(
-            promoter.lake["quarantine"].read_bytes(layout.halted_key(promoter.dataset, run_id))
-        )
-    except ObjectNotFound:
-        halt = None
+    halt = halt_record(promoter, run_id)
     recent = [
         {"run_id": r.run_id, "quarantine_rate": r.summary["quarantine_rate"]}
         for r in list_runs(promoter)

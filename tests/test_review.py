@@ -177,3 +177,48 @@ def test_command_line_promotion_flow_and_exit_codes(tmp_path: Path):
     assert rollback.returncode == 3 and "nothing to roll back to" in rollback.stderr
     purge = lakegate("purge-condemned", *where, "--approver", "Dana", "--reason", "retention")
     assert purge.returncode == 0 and "Deleted 0 condemned objects" in purge.stdout
+
+
+def _quarantine_file(lake: Lake, run_id: str, rows: int) -> None:
+    """A quarantine Parquet file as the job writes it (the columns the review reads)."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from promotion.review import SAMPLE_COLUMNS
+
+    columns = {name: [f"{name}-{i}" for i in range(rows)] for name in SAMPLE_COLUMNS}
+    columns["source_line"] = list(range(2, rows + 2))
+    columns["attempt_count"] = [0] * rows
+    buffer = io.BytesIO()
+    pq.write_table(pa.table(columns), buffer)
+    key = f"transactions/quarantine/run_id={run_id}/year=2024/month=03/part-0.parquet"
+    lake["quarantine"].write_bytes(key, buffer.getvalue())
+
+
+def test_review_of_a_run_with_quarantined_rows_exits_cleanly_every_time(tmp_path):
+    lake = Lake.local(tmp_path / "lake")
+    make_run(lake, "q", {MAR: 10})
+    _quarantine_file(lake, "q", 25)
+    for _ in range(5):  # a thread pool left running could abort the process at exit
+        result = lakegate("review", "q", "--lake", str(tmp_path / "lake"))
+        assert result.returncode == 0, result.stderr
+        assert "Quarantined rows (first 10):" in result.stdout
+        assert result.stderr == ""
+
+
+def test_runs_shows_a_halted_runs_metrics(tmp_path):
+    import json
+
+    from lakegate import layout
+
+    lake = Lake.local(tmp_path / "lake")
+    halted = make_run(lake, "halted", {MAR: 10}, success=False)
+    halted["halted"] = {"tripped": {"TYPE_ERROR": 500}, "threshold": 100}
+    lake["quarantine"].write_bytes(
+        layout.halted_key("transactions", "halted"), json.dumps(halted).encode()
+    )
+    p = Promoter(lake, dataset_config("transactions"), lambda: "test")
+    (row,) = list_runs(p)
+    assert (row.status, row.summary["input_rows"]) == ("halted", 20)
