@@ -41,6 +41,7 @@ lint: install ## Static checks: ruff, statelint on the state machine, terraform 
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m lakegate.asl --check
+	$(BIN)/python tools/tf_schema_check.py
 	@if command -v terraform >/dev/null; then terraform fmt -check -recursive infra; \
 	 else echo "terraform not installed: fmt check skipped"; fi
 
