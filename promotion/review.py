@@ -9,11 +9,13 @@ from dataclasses import dataclass
 
 from lakegate import layout
 from lakegate.catalog import halted_run_ids, silver_runs
+from lakegate.metrics import KEY_METRICS
 from lakegate.storage import ObjectNotFound
 from promotion import audit
 from promotion.plan import Approval, partition_diff, plan_promotion
 from promotion.publisher import Promoter
 
+RATES = ("duplicate_detection_rate", "auto_condemnation_rate", "avg_attempt_count")
 SAMPLE_COLUMNS = (
     "source_file",
     "source_line",
@@ -266,23 +268,7 @@ def review_html(data: dict) -> str:
 
     metrics = "".join(
         f"<tr><td>{esc(k)}</td><td>{esc(shown(s.get(k)))}</td></tr>"
-        for k in (
-            "run_type",
-            "input_window",
-            "input_rows",
-            "valid_rows_count",
-            "quarantined_rows_count",
-            "condemned_rows_count",
-            "quarantine_rate",
-            "duplicate_detection_rate",
-            "auto_condemnation_rate",
-            "avg_attempt_count",
-            "circuit_breaker_triggers",
-            "code_version",
-            "started_at",
-            "ended_at",
-            "execution_arn",
-        )
+        for k in (*KEY_METRICS, *RATES)
         if k in s
     )
     return f"""<!doctype html>
