@@ -110,9 +110,11 @@ def _prior_failure_files(lake: Lake, request: IngestRequest, months: list[Month]
     return keys
 
 
-def _partitions(lake: Lake, prefix: str, rows_by_partition: dict[str, int]) -> list[dict]:
+def _partitions(
+    silver_keys: list[str], prefix: str, rows_by_partition: dict[str, int]
+) -> list[dict]:
     files: dict[str, list[str]] = {}
-    for key in _parquet_files(lake, "silver", prefix):
+    for key in silver_keys:
         partition = "/".join(key[len(prefix) :].split("/")[:2])
         files.setdefault(partition, []).append(key)
     return [
@@ -214,11 +216,10 @@ def run_ingest(
         classified.unpersist()
 
     # Everything that was classified must be in storage: count what was written.
+    silver_keys = _parquet_files(lake, "silver", s_prefix)
     written = {
         "valid_rows_count": sparkio.count_rows(
-            spark,
-            [lake["silver"].uri(k) for k in _parquet_files(lake, "silver", s_prefix)],
-            SILVER_SCHEMA,
+            spark, [lake["silver"].uri(k) for k in silver_keys], SILVER_SCHEMA
         ),
         "quarantined_rows_count": sparkio.count_rows(
             spark,
@@ -255,7 +256,7 @@ def run_ingest(
         "duration_seconds": round((ended - started).total_seconds(), 3),
         **row_metrics,
         "circuit_breaker_triggers": len(tripped),
-        "partitions": _partitions(lake, s_prefix, valid_by_partition) if not tripped else [],
+        "partitions": _partitions(silver_keys, s_prefix, valid_by_partition) if not tripped else [],
         "execution_arn": request.execution_arn,
         "quarantine_location": lake["quarantine"].uri(q_prefix),
         "condemned_location": lake["quarantine"].uri(c_prefix),

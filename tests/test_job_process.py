@@ -15,19 +15,13 @@ from lakegate import layout
 from lakegate.ids import Month
 from lakegate.sample import generate
 from lakegate.storage import Lake
+from tests.cli import lakegate
 
 pytestmark = pytest.mark.slow
 
 
-def lakegate(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "lakegate.cli", *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=600,
-        **kwargs,
-    )
+# Ingest February and March of a generated lake (the lake folder is appended).
+FEB_TO_MAR = ("--year", "2024", "--month", "2", "--to-year", "2024", "--to-month", "3")
 
 
 def _wait_for(predicate, process, timeout=300.0) -> bool:
@@ -53,14 +47,7 @@ def test_a_killed_job_leaves_no_success(tmp_path: Path, kill_when: str):
             "ingest",
             "--lake",
             str(tmp_path / "lake"),
-            "--year",
-            "2024",
-            "--month",
-            "2",
-            "--to-year",
-            "2024",
-            "--to-month",
-            "3",
+            *FEB_TO_MAR,
             "--run-id",
             "killed",
         ],
@@ -98,14 +85,7 @@ def test_a_killed_job_leaves_no_success(tmp_path: Path, kill_when: str):
         "ingest",
         "--lake",
         str(tmp_path / "lake"),
-        "--year",
-        "2024",
-        "--month",
-        "2",
-        "--to-year",
-        "2024",
-        "--to-month",
-        "3",
+        *FEB_TO_MAR,
         "--run-id",
         "rerun",
         "--json",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from lakegate.config import dataset_config
 from lakegate.storage import Lake
 from promotion.publisher import Promoter
 from promotion.review import list_runs, review_data, review_html, review_text
+from tests.cli import lakegate
 from tests.fake_runs import make_run
 
 MAR, APR = "year=2024/month=03", "year=2024/month=04"
@@ -116,16 +116,6 @@ def test_review_page_escapes_what_it_shows(tmp_path):
     data["sample"] = [{"error_message": "<script>alert(1)</script>"}]
     page = review_html(data)
     assert "<script>" not in page and "&lt;script&gt;" in page
-
-
-def lakegate(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "lakegate.cli", *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-    )
 
 
 @pytest.mark.parametrize(
