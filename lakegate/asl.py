@@ -1,33 +1,23 @@
-"""The state machine definition: its placeholders and rendering (as Terraform does).
+"""The state machine definition: a template for Terraform's templatefile().
 
-`state_machine/ingest.asl.json` is a template for Terraform's templatefile(): every
-`${name}` is replaced by a value; `$$` (the Step Functions context object) is left as it
-is. render() does the same here, so the tests execute exactly what Terraform deploys.
+`state_machine/ingest.asl.json` is rendered here exactly as Terraform renders it
+(lakegate.templating), so the tests execute what is deployed.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 
+from lakegate.templating import placeholders
+from lakegate.templating import render as render_template
+
 TEMPLATE = Path(__file__).resolve().parent.parent / "state_machine" / "ingest.asl.json"
-PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-def placeholders(text: str) -> set[str]:
-    return set(PLACEHOLDER.findall(text))
+__all__ = ["EXAMPLE_VALUES", "TEMPLATE", "placeholders", "render"]
 
 
 def render(values: dict[str, object], template: str | None = None) -> str:
     """Fill every placeholder; KeyError names one that has no value."""
-    text = TEMPLATE.read_text() if template is None else template
-    missing = placeholders(text) - set(values)
-    if missing:
-        raise KeyError(f"no value for placeholders: {', '.join(sorted(missing))}")
-    rendered = PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), text)
-    json.loads(rendered)  # the result must be JSON
-    return rendered
+    return render_template(TEMPLATE.read_text() if template is None else template, values)
 
 
 EXAMPLE_VALUES = {
