@@ -93,8 +93,12 @@ CLOUDWATCH_METRICS = {
     "CircuitBreakerTriggers": ("circuit_breaker_triggers", "Count"),
     "DurationSeconds": ("duration_seconds", "Seconds"),
 }
+# Derived from several summary fields (see missing_partitions).
+MISSING_PARTITIONS_METRIC = "MissingPartitions"
 # Published by the state machine when an execution fails.
 FAILURE_METRIC = "PipelineFailures"
+# Every metric name in the namespace: the Terraform alarms and dashboard use these only.
+EMITTED_METRICS = (*CLOUDWATCH_METRICS, MISSING_PARTITIONS_METRIC, FAILURE_METRIC)
 
 
 @dataclass(frozen=True)
@@ -150,14 +154,38 @@ def summarize_counts(counts: Iterable[CountRow]) -> dict:
     }
 
 
+def missing_partitions(summary: Mapping) -> int | None:
+    """Months of a scheduled or backfill run's input window for which it wrote no silver
+    partition (no file arrived, or every row failed). None for retry runs, which read
+    chosen files rather than a window, and for summaries without a window."""
+    window = summary.get("input_window")
+    if summary.get("run_type") == "retry" or not window or summary.get("halted"):
+        return None
+    first, last = (tuple(map(int, window[end].split("-"))) for end in ("from", "to"))
+    months = (last[0] * 12 + last[1]) - (first[0] * 12 + first[1]) + 1
+    written = [p for p in summary.get("partitions") or [] if p.get("rows")]
+    return max(months - len(written), 0)
+
+
 def cloudwatch_metric_data(summary: Mapping) -> list[dict]:
     """PutMetricData entries for a run summary (dimension: the dataset)."""
     dimensions = [{"Name": METRIC_DIMENSION, "Value": summary["dataset"]}]
-    return [
+    data = [
         {"MetricName": name, "Value": float(summary[field]), "Unit": unit, "Dimensions": dimensions}
         for name, (field, unit) in CLOUDWATCH_METRICS.items()
         if summary.get(field) is not None
     ]
+    missing = missing_partitions(summary)
+    if missing is not None:
+        data.append(
+            {
+                "MetricName": MISSING_PARTITIONS_METRIC,
+                "Value": float(missing),
+                "Unit": "Count",
+                "Dimensions": dimensions,
+            }
+        )
+    return data
 
 
 def publish_cloudwatch(client, summary: Mapping) -> None:

@@ -10,6 +10,7 @@ from lakegate.metrics import (
     CLOUDWATCH_METRICS,
     CountRow,
     cloudwatch_metric_data,
+    missing_partitions,
     summarize_counts,
 )
 
@@ -112,6 +113,24 @@ def test_cloudwatch_data_uses_the_shared_metric_names():
     rate = next(d for d in data if d["MetricName"] == "QuarantineRate")
     assert rate["Value"] == 0.1
     assert rate["Dimensions"] == [{"Name": "Dataset", "Value": "transactions"}]
+
+
+def test_missing_partitions_counts_window_months_without_silver_rows():
+    summary = {
+        **RUN_SUMMARY,
+        "run_type": "backfill",
+        "input_window": {"from": "2023-11", "to": "2024-02"},
+        "partitions": [
+            {"partition": "year=2023/month=11", "rows": 5},
+            {"partition": "year=2024/month=01", "rows": 0},
+            {"partition": "year=2024/month=02", "rows": 4},
+        ],
+    }
+    assert missing_partitions(summary) == 2  # December absent, January all rejected
+    data = {d["MetricName"]: d["Value"] for d in cloudwatch_metric_data(summary)}
+    assert data["MissingPartitions"] == 2.0
+    assert missing_partitions({**summary, "run_type": "retry"}) is None
+    assert missing_partitions({**summary, "halted": {"tripped": {}}}) is None
 
 
 def test_run_metrics_reach_cloudwatch_under_the_shared_names():
