@@ -36,15 +36,19 @@ def caller_arn() -> str:
     return aws_caller(boto3.client("sts"))
 
 
+def glue_database(env: str) -> str:
+    """The environment's catalog database: `lakegate_<env>` (infra/modules/glue), or
+    $LAKEGATE_GLUE_DATABASE."""
+    return os.environ.get("LAKEGATE_GLUE_DATABASE", f"lakegate_{env}")
+
+
 def glue_catalog(env: str, dataset: str):
-    """The environment's published table: database `lakegate_<env>` (or
-    $LAKEGATE_GLUE_DATABASE), table `<dataset>` (Terraform makes both)."""
+    """The environment's published table `<dataset>` (Terraform makes it)."""
     import boto3
 
     from promotion.catalog import GlueCatalog
 
-    database = os.environ.get("LAKEGATE_GLUE_DATABASE", f"lakegate_{env}")
-    return GlueCatalog(boto3.client("glue"), database, dataset)
+    return GlueCatalog(boto3.client("glue"), glue_database(env), dataset)
 
 
 def state_machine_name(env: str) -> str:

@@ -41,7 +41,8 @@ def _is_block(value) -> bool:
 
 def check_body(body: dict, spec: dict, where: str) -> list[str]:
     problems: list[str] = []
-    given = {k: v for k, v in body.items() if k != "__is_block__"}
+    # python-hcl2 adds bookkeeping keys (__is_block__, __comments__), never provider names.
+    given = {k: v for k, v in body.items() if not k.startswith("__")}
     dynamic = set()
     for key, value in given.items():
         if key in META_ARGUMENTS:
@@ -49,7 +50,7 @@ def check_body(body: dict, spec: dict, where: str) -> list[str]:
         if key == "dynamic":
             for item in value:
                 for quoted, dyn in item.items():
-                    if quoted == "__is_block__":
+                    if quoted.startswith("__"):
                         continue
                     name = _unquote(quoted)
                     dynamic.add(name)

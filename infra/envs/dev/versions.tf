@@ -1,0 +1,20 @@
+terraform {
+  required_version = ">= 1.10"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 6.0"
+    }
+  }
+
+  # One state per environment, in the bucket infra/bootstrap creates; use_lockfile makes
+  # concurrent applies wait for each other (S3 conditional writes, no DynamoDB table).
+  backend "s3" {
+    bucket       = "lakegate-dev-tfstate"
+    key          = "lakegate/dev/terraform.tfstate"
+    region       = "eu-west-1"
+    encrypt      = true
+    use_lockfile = true
+  }
+}

@@ -1,0 +1,252 @@
+locals {
+  name    = "${var.name_prefix}-${var.environment}"
+  account = data.aws_caller_identity.current.account_id
+  arn     = "arn:${data.aws_partition.current.partition}"
+  region  = data.aws_region.current.region
+  # GitHub's OIDC subject for a job in a GitHub environment, and for pull requests.
+  deploy_subject = "repo:${var.github_repository}:environment:${var.environment}"
+  plan_subject   = "repo:${var.github_repository}:pull_request"
+}
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+# --- Deployer: applies Terraform in this environment. Only workflow jobs running in the
+# GitHub environment <env> (whose required reviewers approve each deployment) can assume it.
+data "aws_iam_policy_document" "trust_deployer" {
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+
+    principals {
+      type        = "Federated"
+      identifiers = [var.oidc_provider_arn]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = [local.deploy_subject]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "deployer" {
+  #checkov:skip=CKV_AWS_356:kms:CreateKey, glue security configurations and the Describe/List calls Terraform makes are not resource-scopable; the statements that need "*" are limited to those actions or to tagged resources.
+  statement {
+    sid       = "TerraformState"
+    actions   = ["s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = [var.state_bucket_arn, "${var.state_bucket_arn}/*"]
+  }
+
+  statement {
+    sid       = "LakeBuckets"
+    actions   = ["s3:*"]
+    resources = ["${local.arn}:s3:::${local.name}-*", "${local.arn}:s3:::${local.name}-*/*"]
+  }
+
+  statement {
+    sid       = "CreateTaggedKeys"
+    actions   = ["kms:CreateKey", "kms:TagResource"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/lakegate:environment"
+      values   = [var.environment]
+    }
+  }
+
+  statement {
+    sid       = "ManageThisEnvironmentsKeys"
+    actions   = ["kms:*"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/lakegate:environment"
+      values   = [var.environment]
+    }
+  }
+
+  statement {
+    sid       = "KeyAliases"
+    actions   = ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"]
+    resources = ["${local.arn}:kms:${local.region}:${local.account}:alias/${local.name}-*"]
+  }
+
+  statement {
+    sid = "RolesAndPolicies"
+    actions = [
+      "iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy",
+      "iam:TagRole", "iam:UntagRole", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
+      "iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy",
+      "iam:DetachRolePolicy", "iam:ListInstanceProfilesForRole", "iam:CreatePolicy", "iam:DeletePolicy",
+      "iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:CreatePolicyVersion",
+      "iam:DeletePolicyVersion", "iam:TagPolicy", "iam:UntagPolicy",
+    ]
+    resources = [
+      "${local.arn}:iam::${local.account}:role/${local.name}-*",
+      "${local.arn}:iam::${local.account}:policy/${local.name}-*",
+    ]
+  }
+
+  statement {
+    sid       = "PassThisEnvironmentsRoles"
+    actions   = ["iam:PassRole"]
+    resources = ["${local.arn}:iam::${local.account}:role/${local.name}-*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["glue.amazonaws.com", "states.amazonaws.com", "events.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid       = "ReadTheOidcProvider"
+    actions   = ["iam:GetOpenIDConnectProvider", "iam:ListOpenIDConnectProviders"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid     = "GlueJobAndCatalog"
+    actions = ["glue:*"]
+    resources = [
+      "${local.arn}:glue:${local.region}:${local.account}:catalog",
+      "${local.arn}:glue:${local.region}:${local.account}:database/${replace(local.name, "-", "_")}",
+      "${local.arn}:glue:${local.region}:${local.account}:table/${replace(local.name, "-", "_")}/*",
+      "${local.arn}:glue:${local.region}:${local.account}:job/${local.name}-*",
+    ]
+  }
+
+  statement {
+    sid       = "GlueSecurityConfigurations"
+    actions   = ["glue:CreateSecurityConfiguration", "glue:DeleteSecurityConfiguration", "glue:GetSecurityConfiguration", "glue:GetSecurityConfigurations"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid     = "Orchestration"
+    actions = ["states:*", "events:*", "sns:*", "athena:*"]
+    resources = [
+      "${local.arn}:states:${local.region}:${local.account}:stateMachine:${local.name}-*",
+      "${local.arn}:events:${local.region}:${local.account}:rule/${local.name}-*",
+      "${local.arn}:sns:${local.region}:${local.account}:${local.name}-*",
+      "${local.arn}:athena:${local.region}:${local.account}:workgroup/${local.name}-*",
+    ]
+  }
+
+  statement {
+    sid     = "AlarmsDashboardsAndLogs"
+    actions = ["cloudwatch:*", "logs:*"]
+    resources = [
+      "${local.arn}:cloudwatch:${local.region}:${local.account}:alarm:${local.name}-*",
+      "${local.arn}:cloudwatch::${local.account}:dashboard/${local.name}-*",
+      "${local.arn}:logs:${local.region}:${local.account}:log-group:/aws/vendedlogs/states/${local.name}-*",
+      "${local.arn}:logs:${local.region}:${local.account}:log-group:/aws-glue/jobs/${local.name}-*",
+    ]
+  }
+
+  statement {
+    sid = "DescribeCallsTerraformMakes"
+    actions = [
+      "cloudwatch:DescribeAlarms", "logs:DescribeLogGroups", "logs:ListTagsForResource",
+      "states:ListStateMachines", "sns:ListTopics", "kms:ListAliases", "kms:ListKeys",
+      "events:ListRules", "athena:ListWorkGroups", "glue:GetJobs", "glue:GetDatabases",
+    ]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role" "deployer" {
+  name                 = "${local.name}-deployer"
+  description          = "GitHub Actions deploys of ${var.github_repository} to ${var.environment}"
+  assume_role_policy   = data.aws_iam_policy_document.trust_deployer.json
+  max_session_duration = 3600
+  tags                 = var.tags
+}
+
+resource "aws_iam_role_policy" "deployer" {
+  name   = "deploy"
+  role   = aws_iam_role.deployer.id
+  policy = data.aws_iam_policy_document.deployer.json
+}
+
+# --- Planner: read-only, for `terraform plan` on pull requests. It can read configuration
+# and the state, never object data in the lake.
+data "aws_iam_policy_document" "trust_planner" {
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+
+    principals {
+      type        = "Federated"
+      identifiers = [var.oidc_provider_arn]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = [local.plan_subject]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "planner" {
+  statement {
+    sid       = "ReadTheState"
+    actions   = ["s3:ListBucket", "s3:GetObject"]
+    resources = [var.state_bucket_arn, "${var.state_bucket_arn}/*"]
+  }
+
+  statement {
+    sid           = "NoLakeData"
+    effect        = "Deny"
+    actions       = ["s3:GetObject", "s3:GetObjectVersion"]
+    not_resources = ["${var.state_bucket_arn}/*"]
+  }
+
+  statement {
+    sid       = "NoDecryptionOutsideTheState"
+    effect    = "Deny"
+    actions   = ["kms:Decrypt"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringNotEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${local.region}.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "planner" {
+  name                 = "${local.name}-planner"
+  description          = "GitHub Actions terraform plan of ${var.github_repository} on pull requests (read-only)"
+  assume_role_policy   = data.aws_iam_policy_document.trust_planner.json
+  max_session_duration = 3600
+  tags                 = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "planner_read_only" {
+  role       = aws_iam_role.planner.name
+  policy_arn = "${local.arn}:iam::aws:policy/ReadOnlyAccess"
+}
+
+resource "aws_iam_role_policy" "planner" {
+  name   = "plan"
+  role   = aws_iam_role.planner.id
+  policy = data.aws_iam_policy_document.planner.json
+}

@@ -1,0 +1,9 @@
+output "deployer_role_arn" {
+  description = "Set as the GitHub environment variable AWS_DEPLOY_ROLE_ARN of <env>."
+  value       = aws_iam_role.deployer.arn
+}
+
+output "planner_role_arn" {
+  description = "Set as the repository variable AWS_PLAN_ROLE_ARN_<ENV> (pull-request plans)."
+  value       = aws_iam_role.planner.arn
+}

@@ -1,0 +1,164 @@
+locals {
+  name     = "${var.name_prefix}-${var.environment}"
+  database = replace(local.name, "-", "_") # lakegate.aws.glue_catalog: lakegate_<env>
+  code     = "s3://${var.bucket_names["artifacts"]}/glue/${var.code_version}"
+  # Columns of silver (glue_jobs/schemas.py SILVER_SCHEMA without the partition columns);
+  # tests/test_infra.py compares the two.
+  silver_columns = [
+    { name = "TransactionID", type = "string" },
+    { name = "CustomerID", type = "string" },
+    { name = "TransactionAmount", type = "decimal(18,2)" },
+    { name = "Currency", type = "string" },
+    { name = "TransactionTimestamp", type = "timestamp" },
+    { name = "source_file", type = "string" },
+    { name = "source_line", type = "int" },
+    { name = "row_hash", type = "string" },
+    { name = "run_id", type = "string" },
+  ]
+}
+
+resource "aws_glue_catalog_database" "lake" {
+  name        = local.database
+  description = "Lakegate ${var.environment}: published (promoted) tables"
+  tags        = var.tags
+}
+
+# The published table reads current/: one Athena symlink manifest per month, pointing at
+# the Parquet files of the runs _LATEST.json names. The promoter keeps its partitions.
+resource "aws_glue_catalog_table" "silver" {
+  name          = var.dataset
+  database_name = aws_glue_catalog_database.lake.name
+  description   = "Published ${var.dataset} (schema v1), maintained by the Lakegate promoter"
+  table_type    = "EXTERNAL_TABLE"
+
+  parameters = {
+    classification = "parquet"
+  }
+
+  partition_keys {
+    name = "year"
+    type = "string"
+  }
+
+  partition_keys {
+    name = "month"
+    type = "string"
+  }
+
+  storage_descriptor {
+    location      = "s3://${var.bucket_names["silver"]}/${var.dataset}/current/"
+    input_format  = "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat"
+    output_format = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
+
+    ser_de_info {
+      serialization_library = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    }
+
+    dynamic "columns" {
+      for_each = local.silver_columns
+
+      content {
+        name = columns.value.name
+        type = columns.value.type
+      }
+    }
+  }
+}
+
+resource "aws_glue_security_configuration" "job" {
+  name = "${local.name}-job"
+
+  encryption_configuration {
+    cloudwatch_encryption {
+      cloudwatch_encryption_mode = "SSE-KMS"
+      kms_key_arn                = var.kms_key_arn
+    }
+
+    job_bookmarks_encryption {
+      job_bookmarks_encryption_mode = "CSE-KMS"
+      kms_key_arn                   = var.kms_key_arn
+    }
+
+    s3_encryption {
+      s3_encryption_mode = "SSE-KMS"
+      kms_key_arn        = var.kms_key_arn
+    }
+  }
+}
+
+resource "aws_cloudwatch_log_group" "job" {
+  name              = "/aws-glue/jobs/${local.name}-ingest"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_glue_job" "ingest" {
+  name                   = "${local.name}-ingest"
+  description            = "Lakegate ingestion of ${var.dataset} (code ${var.code_version})"
+  role_arn               = var.job_role_arn
+  glue_version           = var.glue_version
+  worker_type            = var.worker_type
+  number_of_workers      = var.number_of_workers
+  timeout                = var.timeout_minutes
+  max_retries            = 0 # the state machine retries transient errors; a failed run is rerun under a new run_id
+  security_configuration = aws_glue_security_configuration.job.name
+
+  command {
+    name            = "glueetl"
+    python_version  = "3"
+    script_location = "${local.code}/ingest_transactions.py"
+  }
+
+  execution_property {
+    max_concurrent_runs = var.max_concurrent_runs
+  }
+
+  default_arguments = {
+    "--job-language"                     = "python"
+    "--additional-python-modules"        = "${local.code}/lakegate-${var.code_version}-py3-none-any.whl"
+    "--job-bookmark-option"              = "job-bookmark-disable"
+    "--enable-metrics"                   = "true"
+    "--enable-observability-metrics"     = "true"
+    "--enable-continuous-cloudwatch-log" = "true"
+    "--continuous-log-logGroup"          = aws_cloudwatch_log_group.job.name
+    "--enable-spark-ui"                  = "true"
+    "--spark-event-logs-path"            = "s3://${var.bucket_names["artifacts"]}/spark-logs/${local.name}-ingest/"
+    "--TempDir"                          = "s3://${var.bucket_names["artifacts"]}/glue-temp/"
+    "--dataset"                          = var.dataset
+    "--bronze"                           = "s3://${var.bucket_names["bronze"]}"
+    "--silver"                           = "s3://${var.bucket_names["silver"]}"
+    "--gold"                             = "s3://${var.bucket_names["gold"]}"
+    "--quarantine"                       = "s3://${var.bucket_names["quarantine"]}"
+    "--artifacts"                        = "s3://${var.bucket_names["artifacts"]}"
+    "--run_type"                         = "scheduled"
+    "--publish_metrics"                  = "true"
+    "--code_version"                     = var.code_version
+  }
+
+  tags = var.tags
+}
+
+# Analysts query the published tables here. Results stay in Athena's managed storage,
+# encrypted with the lake key, so analysts need no S3 write access at all.
+resource "aws_athena_workgroup" "analysts" {
+  #checkov:skip=CKV_AWS_159:Results use Athena managed storage encrypted with the lake key (managed_query_results_configuration); result_configuration cannot be combined with it.
+  name        = "${local.name}-analysts"
+  description = "Lakegate ${var.environment}: analysts' read-only queries of published data"
+
+  configuration {
+    enforce_workgroup_configuration    = true
+    publish_cloudwatch_metrics_enabled = true
+    bytes_scanned_cutoff_per_query     = 1099511627776
+
+    managed_query_results_configuration {
+      enabled = true
+
+      encryption_configuration {
+        kms_key = var.kms_key_arn
+      }
+    }
+  }
+
+  tags = var.tags
+}

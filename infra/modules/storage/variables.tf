@@ -1,0 +1,95 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name; buckets are <name_prefix>-<environment>-<role>."
+  type        = string
+  default     = "lakegate"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.name_prefix))
+    error_message = "name_prefix must be 2-21 lower-case letters, digits or hyphens."
+  }
+}
+
+variable "environment" {
+  description = "Deployment environment."
+  type        = string
+
+  validation {
+    condition     = contains(["dev", "sit", "prod"], var.environment)
+    error_message = "environment must be dev, sit or prod."
+  }
+}
+
+variable "datasets" {
+  description = "Datasets whose quarantine and condemned prefixes get retention rules."
+  type        = list(string)
+  default     = ["transactions"]
+
+  validation {
+    condition     = alltrue([for d in var.datasets : can(regex("^[a-z][a-z0-9_]{0,62}$", d))])
+    error_message = "each dataset must match ^[a-z][a-z0-9_]{0,62}$ (as lakegate validates it)."
+  }
+}
+
+variable "noncurrent_version_days" {
+  description = "Days a replaced or deleted object version is kept before it expires."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.noncurrent_version_days >= 1
+    error_message = "noncurrent_version_days must be at least 1."
+  }
+}
+
+variable "quarantine_retention_days" {
+  description = "Days quarantined rows are kept (null keeps them until purged by a reviewer)."
+  type        = number
+  default     = null
+  nullable    = true
+
+  validation {
+    condition     = var.quarantine_retention_days == null || try(var.quarantine_retention_days >= 30, false)
+    error_message = "quarantine_retention_days must be null or at least 30 (rows must outlive their retries)."
+  }
+}
+
+variable "condemned_retention_days" {
+  description = "Days condemned rows are kept (null keeps them until purge-condemned)."
+  type        = number
+  default     = null
+  nullable    = true
+
+  validation {
+    condition     = var.condemned_retention_days == null || try(var.condemned_retention_days >= 30, false)
+    error_message = "condemned_retention_days must be null or at least 30."
+  }
+}
+
+variable "access_log_retention_days" {
+  description = "Days the S3 server access logs are kept."
+  type        = number
+  default     = 365
+}
+
+variable "kms_deletion_window_days" {
+  description = "Waiting period before the customer key is deleted after destroy (7-30)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.kms_deletion_window_days >= 7 && var.kms_deletion_window_days <= 30
+    error_message = "kms_deletion_window_days must be between 7 and 30."
+  }
+}
+
+variable "force_destroy" {
+  description = "Allow terraform destroy to delete non-empty buckets (never in prod)."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+}
