@@ -5,6 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
+CHECKOV_VENV ?= .venv-checkov
 LAKE ?= lake
 DATASET ?= transactions
 # Spark 3.5 needs Java 17; another JDK (e.g. 25) on the machine must not be picked up.
@@ -12,7 +13,7 @@ JAVA_HOME := $(shell $(PYTHON) -m lakegate.javacheck --print 2>/dev/null)
 export JAVA_HOME
 export LAKEGATE_LAKE := $(LAKE)
 
-.PHONY: help install java demo test lint backfill promote bench-promotion browser clean
+.PHONY: help install java demo test lint checkov backfill promote bench-promotion browser clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -26,24 +27,33 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed ## Create .venv with the project and its tools
 
+$(CHECKOV_VENV)/.installed: tools/checkov-requirements.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/checkov-requirements.txt
+	@touch $@
+
 java: ## Check that Java 17 is available (one clear line if not)
 	@$(PYTHON) -m lakegate.javacheck
 
 demo: install java ## Run the pipeline end to end on generated data in ./lake (LAKE=dir)
 	$(BIN)/python -m lakegate.demo --lake $(LAKE)
 
-test: install java ## Lint, then run every test
+test: install java $(CHECKOV_VENV)/.installed ## Lint, then run every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
-lint: install ## Static checks: ruff, statelint on the state machine, terraform fmt
+lint: install checkov ## Static checks: ruff, statelint, Terraform (parse, fmt, provider schema, structure, personas), checkov
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m lakegate.asl --check
 	$(BIN)/python tools/tf_schema_check.py
-	@if command -v terraform >/dev/null; then terraform fmt -check -recursive infra; \
+	@if command -v terraform >/dev/null; then terraform fmt -check -recursive infra 2>/dev/null && echo "terraform fmt: clean"; \
 	 else echo "terraform not installed: fmt check skipped"; fi
+	$(BIN)/pytest -q -p no:cacheprovider tests/test_infra.py tests/test_terraform_schema.py tests/test_iam_policies.py tests/test_contracts.py
+
+checkov: $(CHECKOV_VENV)/.installed ## Scan infra/ with checkov (own virtual environment): 0 failed checks
+	$(CHECKOV_VENV)/bin/checkov --directory infra --framework terraform --skip-download --compact --quiet
 
 backfill: install ## Re-ingest one month: make backfill YEAR=2024 MONTH=03 [ENV=dev WAIT=1]
 	@$(BIN)/lakegate backfill --dataset $(DATASET) --year "$(YEAR)" --month "$(MONTH)" $(if $(ENV),--env $(ENV) $(if $(WAIT),--wait),--lake $(LAKE))

@@ -1,0 +1,315 @@
+"""Structural checks of infra/: what `terraform validate` would catch without a provider,
+plus the contracts between the Terraform and the code (names, metrics, arguments)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import hcl2
+import pytest
+
+from glue_jobs.ingest_transactions import OPTIONAL, REQUIRED
+from glue_jobs.schemas import PARTITION_FIELDS, SILVER_SCHEMA
+from lakegate import aws, layout
+from lakegate.metrics import EMITTED_METRICS, METRIC_DIMENSION, METRIC_NAMESPACE
+from lakegate.templating import placeholders
+from tests.terraform import (
+    CONFIGS,
+    ENVS,
+    INFRA,
+    MODULE_META,
+    MODULES,
+    ROOT,
+    ROOTS,
+    declared_locals,
+    labelled,
+    parsed,
+    references,
+    resources,
+    text,
+    unquote,
+)
+
+MODULE_NAMES = {"storage", "iam", "glue", "orchestration", "monitoring", "github_oidc"}
+
+
+def test_every_module_of_the_issue_exists_with_its_files():
+    assert {m.name for m in MODULES} == MODULE_NAMES
+    for module in MODULES:
+        for name in ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md"):
+            assert (module / name).is_file(), f"{module.name}/{name} is missing"
+
+
+def test_every_tf_file_parses():
+    files = sorted(INFRA.rglob("*.tf"))
+    assert len(files) >= 30
+    for file in files:
+        hcl2.loads(file.read_text())
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform binary on this machine")
+def test_terraform_fmt_is_clean():
+    result = subprocess.run(
+        ["terraform", "fmt", "-check", "-recursive", "-diff", str(INFRA)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: str(p.relative_to(INFRA)))
+def test_pins_the_provider_and_terraform(config):
+    (terraform,) = parsed(config)["terraform"]
+    assert unquote(terraform["required_version"]) == ">= 1.10"
+    (providers,) = terraform["required_providers"]
+    assert unquote(providers["aws"]["source"]) == "hashicorp/aws"
+    assert unquote(providers["aws"]["version"]) == "~> 6.0"
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: str(p.relative_to(INFRA)))
+def test_variables_are_typed_described_declared_and_used(config):
+    declared = labelled(config, "variable")
+    for name, body in declared.items():
+        assert "type" in body, f"{name} has no type"
+        assert unquote(body.get("description", "")), f"{name} has no description"
+    used = references(config, "var")
+    assert used - set(declared) == set(), "used but not declared"
+    assert set(declared) - used == set(), "declared but not used"
+    assert references(config, "local") <= declared_locals(config), "undeclared locals"
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: str(p.relative_to(INFRA)))
+def test_closed_sets_are_validated(config):
+    declared = labelled(config, "variable")
+    for name in ("environment", "environments", "worker_type", "subscriptions", "bucket_arns"):
+        if name in declared:
+            assert declared[name].get("validation"), f"{name} is a closed set without validation"
+
+
+@pytest.mark.parametrize("config", ROOTS + MODULES, ids=lambda p: str(p.relative_to(INFRA)))
+def test_every_module_input_exists_and_required_inputs_are_given(config):
+    for name, call in labelled(config, "module").items():
+        target = (config / unquote(call["source"])).resolve()
+        inputs = {k for k in call if not k.startswith("__")} - MODULE_META
+        variables = labelled(target, "variable")
+        assert inputs - set(variables) == set(), f"module {name}: unknown inputs"
+        required = {v for v, body in variables.items() if "default" not in body}
+        assert required - inputs == set(), f"module {name}: required inputs not given"
+        outputs = set(labelled(target, "output"))
+        used = set(re.findall(rf"module\.{name}(?:\[[^\]]+\])?\.(\w+)", text(config)))
+        assert used <= outputs, f"module {name}: no such outputs {used - outputs}"
+
+
+def test_a_misspelt_module_input_is_noticed(tmp_path):
+    env = tmp_path / "env"
+    env.mkdir()
+    source = (ENVS[0] / "main.tf").read_text().replace("kms_key_arn ", "kms_key_ar ", 1)
+    (env / "main.tf").write_text(source.replace("../../modules", str(INFRA / "modules")))
+    call = labelled(env, "module")["iam"]
+    variables = labelled(INFRA / "modules/iam", "variable")
+    assert "kms_key_ar" in set(call) - set(variables)
+
+
+@pytest.mark.parametrize("env", ENVS, ids=lambda p: p.name)
+def test_each_environment_has_its_own_locked_state_and_all_modules(env):
+    (terraform,) = parsed(env)["terraform"]
+    backends = {unquote(k): v for k, v in terraform["backend"][0].items() if k[:2] != "__"}
+    backend = backends["s3"]
+    assert backend["use_lockfile"] is True and backend["encrypt"] is True
+    assert unquote(backend["bucket"]) == f"lakegate-{env.name}-tfstate"
+    assert unquote(backend["key"]) == f"lakegate/{env.name}/terraform.tfstate"
+    (local_values,) = parsed(env)["locals"]
+    assert unquote(local_values["environment"]) == env.name
+    calls = labelled(env, "module")
+    assert set(calls) == MODULE_NAMES - {"github_oidc"}
+    assert all(unquote(c["source"]) == f"../../modules/{n}" for n, c in calls.items())
+
+
+def test_environments_differ_only_in_their_settings():
+    def shape(env: Path) -> str:
+        body = (env / "main.tf").read_text()
+        return body[body.index('provider "aws"') :]
+
+    assert len({shape(env) for env in ENVS}) == 1, "module wiring must be the same everywhere"
+    assert {env.name for env in ENVS} == {"dev", "sit", "prod"}
+
+
+def test_iam_policy_templates_get_every_placeholder():
+    iam = INFRA / "modules/iam"
+    (values,) = [b["policy_values"] for b in parsed(iam)["locals"] if "policy_values" in b]
+    given = set(values) - {"__is_block__"}
+    for template in sorted((iam / "policies").glob("*.json.tftpl")):
+        extra = {"domain"} if template.name == "domain.json.tftpl" else set()
+        missing = placeholders(template.read_text()) - given - extra
+        assert missing == set(), f"{template.name}: no value for {missing}"
+        assert template.name in text(iam), f"{template.name} is not used"
+
+
+def test_buckets_are_the_lake_roles_named_as_the_code_names_them():
+    storage = INFRA / "modules/storage"
+    (local_values,) = [b for b in parsed(storage)["locals"] if "roles" in b]
+    assert set(re.findall(r'"(\w+)"', local_values["roles"])) == set(layout.BUCKETS)
+    assert '"${local.name}-${role}"' in text(storage)
+    assert 'name = "${var.name_prefix}-${var.environment}"' in text(storage)
+    assert aws.bucket_names("dev") == {role: f"lakegate-dev-{role}" for role in layout.BUCKETS}
+
+
+def test_every_lake_bucket_is_versioned_encrypted_private_logged_and_tls_only():
+    found = resources(INFRA / "modules/storage")
+    for kind in (
+        "aws_s3_bucket_versioning",
+        "aws_s3_bucket_server_side_encryption_configuration",
+        "aws_s3_bucket_public_access_block",
+        "aws_s3_bucket_ownership_controls",
+        "aws_s3_bucket_logging",
+        "aws_s3_bucket_lifecycle_configuration",
+        "aws_s3_bucket_policy",
+    ):
+        assert unquote(found[(kind, "lake")]["for_each"]) == "${aws_s3_bucket.lake}", kind
+    block = found[("aws_s3_bucket_public_access_block", "lake")]
+    assert all(block[k] is True for k in ("block_public_acls", "block_public_policy"))
+    assert all(block[k] is True for k in ("ignore_public_acls", "restrict_public_buckets"))
+    sse = found[("aws_s3_bucket_server_side_encryption_configuration", "lake")]
+    default = sse["rule"][0]["apply_server_side_encryption_by_default"][0]
+    assert unquote(default["sse_algorithm"]) == "aws:kms"
+    assert found[("aws_kms_key", "lake")]["enable_key_rotation"] is True
+    assert '"aws:SecureTransport"' in text(INFRA / "modules/storage")
+
+
+def test_glue_names_match_what_the_cli_looks_up():
+    glue = text(INFRA / "modules/glue")
+    assert 'database = replace(local.name, "-", "_")' in glue
+    assert aws.glue_database("dev") == "lakegate_dev"
+    assert "name          = var.dataset" in glue
+    assert 'name     = "${local.name}-ingest"' in text(INFRA / "modules/orchestration")
+    assert aws.state_machine_name("dev") == "lakegate-dev-ingest"
+
+
+def test_the_catalog_table_has_the_silver_columns():
+    table = resources(INFRA / "modules/glue")[("aws_glue_catalog_table", "silver")]
+    (columns,) = [b["silver_columns"] for b in parsed(INFRA / "modules/glue")["locals"]]
+    columns = hcl2.loads(f"x = {columns[2:-1]}\n")["x"] if isinstance(columns, str) else columns
+    declared = [(unquote(c["name"]), unquote(c["type"])) for c in columns]
+    partition_names = {f.name for f in PARTITION_FIELDS}
+    expected = [
+        (f.name, f.dataType.simpleString())
+        for f in SILVER_SCHEMA.fields
+        if f.name not in partition_names
+    ]
+    assert declared == expected
+    keys = [unquote(k["name"]) for k in table["partition_keys"]]
+    assert keys == [f.name for f in PARTITION_FIELDS]
+    descriptor = table["storage_descriptor"][0]
+    assert unquote(descriptor["location"]).endswith("/${var.dataset}/current/")
+
+
+def test_the_job_gets_every_argument_the_entry_script_requires():
+    (job,) = [b for (t, _), b in resources(INFRA / "modules/glue").items() if t == "aws_glue_job"]
+    defaults = {unquote(k) for k in job["default_arguments"]}
+    asl = (ROOT / "state_machine/ingest.asl.json").read_text()
+    from_state_machine = set(re.findall(r'"--(\w+)(?:\.\$)?"', asl))
+    given = {k[2:] for k in defaults} | from_state_machine
+    assert set(REQUIRED) - {"JOB_NAME"} <= given, set(REQUIRED) - given
+    ours = {k[2:] for k in defaults if not re.match(r"--(enable|job|continuous|spark|Temp|add)", k)}
+    assert ours <= set(REQUIRED) | set(OPTIONAL), ours - set(REQUIRED) - set(OPTIONAL)
+    assert job["default_arguments"]['"--job-bookmark-option"'] == '"job-bookmark-disable"'
+    assert job["default_arguments"]['"--enable-metrics"'] == '"true"'
+    assert job["default_arguments"]['"--enable-continuous-cloudwatch-log"'] == '"true"'
+
+
+def _alarm_metric_names(monitoring: Path) -> set[tuple[str, str]]:
+    """(namespace, metric) of every alarm and dashboard widget, read from the HCL."""
+    source = text(monitoring)
+    namespaces = {"local.namespace": METRIC_NAMESPACE, '"AWS/States"': "AWS/States"}
+    found = {(METRIC_NAMESPACE, name) for name in re.findall(r'\bmetric\s*=\s*"(\w+)"', source)}
+    for namespace, name in re.findall(
+        r'namespace\s*=\s*(local\.namespace|"[\w/]+")\s*\n\s*metric_name\s*=\s*"(\w+)"', source
+    ):
+        found.add((namespaces.get(namespace, namespace), name))
+    for mapping in re.findall(r"for_each = (\{[^}]*Executions[^}]*\})", source):
+        found |= {("AWS/States", name) for name in re.findall(r'"(\w+)"', mapping)}
+    literal = {name for _, name in found}
+    unresolved = set(re.findall(r'metric_name\s*=\s*"(\w+)"', source)) - literal
+    found |= {("?", name) for name in unresolved}
+    (dash,) = [
+        b["dashboard_metrics"] for b in parsed(monitoring)["locals"] if "dashboard_metrics" in b
+    ]
+    return found | {(METRIC_NAMESPACE, unquote(m)) for m in dash}
+
+
+def test_alarm_metric_names_are_the_names_the_code_emits():
+    monitoring = INFRA / "modules/monitoring"
+    source = text(monitoring)
+    assert f'namespace  = "{METRIC_NAMESPACE}"' in source
+    assert f"dimensions = {{ {METRIC_DIMENSION} = var.dataset }}" in source
+    names = _alarm_metric_names(monitoring)
+    ours = {n for ns, n in names if ns == METRIC_NAMESPACE}
+    assert ours and ours <= set(EMITTED_METRICS), ours - set(EMITTED_METRICS)
+    aws_states = {n for ns, n in names if ns == "AWS/States"}
+    assert aws_states <= {
+        "ExecutionsFailed",
+        "ExecutionsTimedOut",
+        "ExecutionsAborted",
+        "ExecutionsSucceeded",
+    }
+    assert {ns for ns, _ in names} <= {METRIC_NAMESPACE, "AWS/States"}
+    (dash,) = [
+        b["dashboard_metrics"] for b in parsed(monitoring)["locals"] if "dashboard_metrics" in b
+    ]
+    assert {unquote(m) for m in dash} == set(EMITTED_METRICS), "the dashboard shows every metric"
+
+
+def test_a_misspelt_alarm_metric_is_noticed(tmp_path):
+    broken = tmp_path / "monitoring"
+    broken.mkdir()
+    for file in (INFRA / "modules/monitoring").glob("*.tf"):
+        (broken / file.name).write_text(
+            file.read_text().replace('"QuarantineRate"', '"QuarantinRate"', 1)
+        )
+    ours = {n for ns, n in _alarm_metric_names(broken) if ns == METRIC_NAMESPACE}
+    assert "QuarantinRate" in ours - set(EMITTED_METRICS)
+
+
+def test_every_spec_alert_has_an_alarm_on_the_right_topic():
+    monitoring = text(INFRA / "modules/monitoring")
+    expected = {
+        "circuit-breaker": "p1",
+        "quarantine-rate": "p2",
+        "validation-failures": "p2",
+        "avg-attempt-count": "p2",
+        "auto-condemnation": "p2",
+        "missing-partitions": "p2",
+        "runtime-anomaly": "p2",
+        "volume-anomaly": "p3",
+    }
+    for alarm, priority in expected.items():
+        assert re.search(rf'{alarm} = \{{\s*\n\s*priority\s*=\s*"{priority}"', monitoring), alarm
+    for resource, topic in (("job_failure", "p1"), ("missing_success", "p1"), ("freshness", "p1")):
+        body = resources(INFRA / "modules/monitoring")[("aws_cloudwatch_metric_alarm", resource)]
+        assert f'var.topic_arns["{topic}"]' in str(body["alarm_actions"]), resource
+
+
+def test_oidc_roles_trust_only_this_repository_and_audience():
+    module = INFRA / "modules/github_oidc"
+    documents = resources(module, "data")
+    for name, subject in (
+        ("trust_deployer", "local.deploy_subject"),
+        ("trust_planner", "local.plan_subject"),
+    ):
+        (statement,) = documents[("aws_iam_policy_document", name)]["statement"]
+        assert [unquote(a) for a in statement["actions"]] == ["sts:AssumeRoleWithWebIdentity"]
+        conditions = {unquote(c["variable"]): c for c in statement["condition"]}
+        aud = conditions["token.actions.githubusercontent.com:aud"]
+        assert unquote(aud["test"]) == "StringEquals"
+        assert [unquote(v) for v in aud["values"]] == ["sts.amazonaws.com"]
+        sub = conditions["token.actions.githubusercontent.com:sub"]
+        assert unquote(sub["test"]) == "StringEquals", "no wildcards in the subject"
+        assert sub["values"] == [f"${{{subject}}}"]
+    source = text(module)
+    assert (
+        'deploy_subject = "repo:${var.github_repository}:environment:${var.environment}"' in source
+    )
+    assert 'plan_subject   = "repo:${var.github_repository}:pull_request"' in source
