@@ -160,6 +160,10 @@ data "aws_iam_policy_document" "deployer" {
       "cloudwatch:DescribeAlarms", "logs:DescribeLogGroups", "logs:ListTagsForResource",
       "states:ListStateMachines", "sns:ListTopics", "kms:ListAliases", "kms:ListKeys",
       "events:ListRules", "athena:ListWorkGroups", "glue:GetJobs", "glue:GetDatabases",
+      # A state machine with logging: Step Functions sets up vended-log delivery as the caller.
+      "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
+      "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
+      "logs:DescribeResourcePolicies",
     ]
     resources = ["*"]
   }
