@@ -13,7 +13,7 @@ JAVA_HOME := $(shell $(PYTHON) -m lakegate.javacheck --print 2>/dev/null)
 export JAVA_HOME
 export LAKEGATE_LAKE := $(LAKE)
 
-.PHONY: help install java demo test lint checkov backfill promote bench-promotion browser clean
+.PHONY: help install java demo test lint artifact checkov backfill promote bench-promotion browser clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,14 +43,20 @@ test: install java $(CHECKOV_VENV)/.installed ## Lint, then run every test
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
-lint: install checkov ## Static checks: ruff, statelint, Terraform (parse, fmt, provider schema, structure, personas), checkov
+lint: install checkov ## Static checks: ruff, statelint, Terraform (parse, fmt, schema, structure, personas), checkov, workflows
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m lakegate.asl --check
 	$(BIN)/python tools/tf_schema_check.py
 	@if command -v terraform >/dev/null; then terraform fmt -check -recursive infra 2>/dev/null && echo "terraform fmt: clean"; \
 	 else echo "terraform not installed: fmt check skipped"; fi
-	$(BIN)/pytest -q -p no:cacheprovider tests/test_infra.py tests/test_terraform_schema.py tests/test_iam_policies.py tests/test_contracts.py
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/actionlint
+	$(BIN)/zizmor --offline --min-severity medium .github/workflows
+	$(BIN)/pytest -q -p no:cacheprovider tests/test_infra.py tests/test_terraform_schema.py tests/test_iam_policies.py tests/test_contracts.py tests/test_workflows.py
+
+artifact: install ## Build dist/lakegate-<version>+g<sha>/ (wheel + Glue script) as CI does
+	$(BIN)/python tools/build_artifact.py
 
 checkov: $(CHECKOV_VENV)/.installed ## Scan infra/ with checkov (own virtual environment): 0 failed checks
 	$(CHECKOV_VENV)/bin/checkov --directory infra --framework terraform --skip-download --compact --quiet
@@ -68,4 +74,4 @@ promote: install ## Publish a run: make promote RUN_ID=... APPROVER="..." REASON
 	@$(BIN)/lakegate promote "$(RUN_ID)" --lake $(LAKE) --dataset $(DATASET) --approver "$(APPROVER)" --reason "$(REASON)"
 
 clean: ## Remove the local lake and caches (keeps .venv)
-	rm -rf $(LAKE) .pytest_cache .ruff_cache
+	rm -rf $(LAKE) dist .pytest_cache .ruff_cache

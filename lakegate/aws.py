@@ -56,6 +56,12 @@ def state_machine_name(env: str) -> str:
     return f"{prefix}-{env}-ingest"
 
 
+def glue_job_name(env: str) -> str:
+    """The ingestion job (infra/modules/glue): `<prefix>-<env>-ingest`."""
+    prefix = os.environ.get("LAKEGATE_BUCKET_PREFIX", "lakegate")
+    return f"{prefix}-{env}-ingest"
+
+
 def find_state_machine(sfn_client, env: str) -> str:
     from lakegate.errors import LakegateError
 

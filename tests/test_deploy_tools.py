@@ -1,0 +1,202 @@
+"""The tools the deploy workflows run: the request guard, the versioned build and the
+post-deploy smoke test (against moto)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tools import build_artifact, deploy_guard, smoke_test
+from tools.deploy_guard import Refused
+
+SHA = "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b"
+TUESDAY_NOON = datetime(2026, 3, 3, 12, 0, tzinfo=UTC)  # 12:00 in London (GMT)
+SATURDAY = datetime(2026, 3, 7, 12, 0, tzinfo=UTC)
+TUESDAY_EVENING = datetime(2026, 7, 7, 16, 30, tzinfo=UTC)  # 17:30 in London (BST)
+
+
+# --- guard -----------------------------------------------------------------------------
+def test_a_good_dev_request_passes():
+    deploy_guard.check_request("deploy", "dev", "deploy dev", "refs/heads/feature", "")
+
+
+@pytest.mark.parametrize(
+    ("action", "env", "confirm", "ref", "ticket", "message"),
+    [
+        ("deploy", "dev", "deploy sit", "refs/heads/main", "", 'exactly "deploy dev"'),
+        ("deploy", "qa", "deploy qa", "refs/heads/main", "", "not one of"),
+        ("deploy", "prod", "deploy prod", "refs/heads/main", "", "change ticket"),
+        ("deploy", "prod", "deploy prod", "refs/heads/main", "see slack", "change ticket"),
+        ("deploy", "prod", "deploy prod", "refs/heads/hotfix", "CHG-1", "only from main"),
+        ("rollback", "prod", "deploy prod", "refs/heads/main", "CHG-1", '"rollback prod"'),
+    ],
+)
+def test_bad_requests_are_refused_naming_the_rule(action, env, confirm, ref, ticket, message):
+    with pytest.raises(Refused, match=message):
+        deploy_guard.check_request(action, env, confirm, ref, ticket)
+
+
+def test_commits_go_dev_then_sit_then_prod():
+    deployed = {("abc", "dev")}
+
+    def tags_at(sha, env):
+        return ["deploy-x"] if (sha, env) in deployed else []
+
+    deploy_guard.check_order("dev", "abc", tags_at)
+    deploy_guard.check_order("sit", "abc", tags_at)
+    with pytest.raises(Refused, match="never deployed to sit"):
+        deploy_guard.check_order("prod", "abc", tags_at)
+    with pytest.raises(Refused, match="never deployed to dev"):
+        deploy_guard.check_order("sit", "def", tags_at)
+
+
+def test_sit_changes_only_in_london_business_hours():
+    deploy_guard.check_hours("sit", TUESDAY_NOON)
+    for moment in (SATURDAY, TUESDAY_EVENING):
+        with pytest.raises(Refused, match="Monday-Friday 09:00-17:00"):
+            deploy_guard.check_hours("sit", moment)
+    deploy_guard.check_hours("prod", SATURDAY)  # prod is guarded by its change ticket
+
+
+def test_prod_runs_only_commits_on_main():
+    deploy_guard.check_on_main(SHA, is_ancestor=lambda sha: True)
+    with pytest.raises(Refused, match="not on main"):
+        deploy_guard.check_on_main(SHA, is_ancestor=lambda sha: False)
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch):
+    """A git repository with a dev deployment tag on its only commit."""
+
+    def git(*args):
+        return subprocess.run(
+            ["git", *args], cwd=tmp_path, check=True, capture_output=True, text=True
+        ).stdout.strip()
+
+    git("init", "-q", "-b", "main")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q",
+        "--allow-empty", "-m", "one")  # fmt: skip
+    git("tag", "deploy-dev-20260301T101500Z")
+    monkeypatch.chdir(tmp_path)
+    return git("rev-parse", "HEAD")
+
+
+def test_rollback_resolves_a_deployment_tag_of_the_same_environment(repo):
+    assert deploy_guard.resolve_rollback_tag("deploy-dev-20260301T101500Z", "dev") == repo
+    with pytest.raises(Refused, match="a deployment of dev, not of sit"):
+        deploy_guard.resolve_rollback_tag("deploy-dev-20260301T101500Z", "sit")
+    with pytest.raises(Refused, match="not a deployment tag"):
+        deploy_guard.resolve_rollback_tag("v1.2.0", "dev")
+    with pytest.raises(Refused, match="failed"):
+        deploy_guard.resolve_rollback_tag("deploy-dev-20990101T000000Z", "dev")
+
+
+def test_the_guard_command_line_writes_the_commit_for_the_next_job(repo, tmp_path, capsys):
+    output = tmp_path / "github_output"
+    argv = ["deploy", "--environment", "sit", "--confirm", "deploy sit", "--sha", repo,
+            "--ref", "refs/heads/main", "--github-output", str(output)]  # fmt: skip
+    assert deploy_guard.main(argv, now=TUESDAY_NOON) == 0
+    assert output.read_text() == f"sha={repo}\n"
+    argv[argv.index("sit", 2)] = "prod"  # sit was never deployed, and no ticket
+    argv[argv.index("deploy sit")] = "deploy prod"
+    assert deploy_guard.main(argv, now=TUESDAY_NOON) == 1
+    assert "refused: prod needs a change ticket" in capsys.readouterr().err
+
+
+# --- build -----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    return build_artifact.build(SHA, tmp_path_factory.mktemp("dist"))
+
+
+def test_the_build_is_named_with_version_and_commit(built):
+    version = f"{build_artifact.base_version()}+g{SHA[:12]}"
+    assert built.name == f"lakegate-{version}"
+    names = sorted(p.name for p in built.iterdir())
+    assert names == [
+        "ingest_transactions.py",
+        f"lakegate-{version}-py3-none-any.whl",
+        "manifest.json",
+    ]
+    with zipfile.ZipFile(built / names[1]) as wheel:
+        members = wheel.namelist()
+        metadata = wheel.read(f"lakegate-{version}.dist-info/METADATA").decode()
+    assert f"Version: {version}" in metadata
+    assert {"lakegate/cli.py", "glue_jobs/job.py", "promotion/publisher.py"} <= set(members)
+    assert not any(m.startswith(("tests/", "tools/", "bench/")) for m in members)
+
+
+def test_the_build_carries_the_entry_script_and_checksums(built):
+    script = built / "ingest_transactions.py"
+    assert script.read_bytes() == (build_artifact.ENTRY_SCRIPT).read_bytes()
+    manifest = json.loads((built / "manifest.json").read_text())
+    assert manifest["git_sha"] == SHA
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256((built / name).read_bytes()).hexdigest() == digest
+
+
+def test_the_code_version_matches_what_the_glue_module_accepts(built):
+    import re
+
+    variables = (build_artifact.ROOT / "infra/modules/glue/variables.tf").read_text()
+    pattern = re.search(r'regex\("(.+?)", var\.code_version\)', variables).group(1)
+    assert re.fullmatch(pattern.replace("\\\\", "\\"), built.name.removeprefix("lakegate-"))
+    with pytest.raises(SystemExit, match="full 40-hex commit"):
+        build_artifact.code_version("abc123")
+
+
+# --- smoke test ------------------------------------------------------------------------
+def _deploy(version: str) -> boto3.session.Session:
+    session = boto3.session.Session(region_name="eu-west-1")
+    s3, glue = session.client("s3"), session.client("glue")
+    for bucket in ("bronze", "silver", "gold", "quarantine", "artifacts"):
+        name = f"lakegate-dev-{bucket}"
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        s3.put_public_access_block(
+            Bucket=name,
+            PublicAccessBlockConfiguration={k: True for k in smoke_test.PUBLIC_ACCESS_SETTINGS},
+        )
+    code = f"s3://lakegate-dev-artifacts/glue/{version}"
+    for name in ("ingest_transactions.py", f"lakegate-{version}-py3-none-any.whl"):
+        s3.put_object(Bucket="lakegate-dev-artifacts", Key=f"glue/{version}/{name}", Body=b"x")
+    glue.create_job(
+        Name="lakegate-dev-ingest",
+        Role="arn:aws:iam::123456789012:role/lakegate-dev-glue-job",
+        Command={"Name": "glueetl", "ScriptLocation": f"{code}/ingest_transactions.py"},
+        DefaultArguments={
+            "--additional-python-modules": f"{code}/lakegate-{version}-py3-none-any.whl"
+        },
+    )
+    session.client("stepfunctions").create_state_machine(
+        name="lakegate-dev-ingest",
+        definition=json.dumps({"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}),
+        roleArn="arn:aws:iam::123456789012:role/lakegate-dev-ingest-states",
+    )
+    return session
+
+
+def test_smoke_test_passes_on_a_deployed_environment():
+    with mock_aws():
+        session = _deploy("0.1.0+g1a2b3c4d5e6f")
+        results = smoke_test.run(session, "dev", "0.1.0+g1a2b3c4d5e6f")
+    assert all(ok for ok, _ in results), [line for ok, line in results if not ok]
+    assert len(results) == 5 + 4 + 1
+
+
+def test_smoke_test_names_what_is_wrong():
+    with mock_aws():
+        session = _deploy("0.1.0+g1a2b3c4d5e6f")
+        session.client("s3").delete_public_access_block(Bucket="lakegate-dev-gold")
+        results = smoke_test.run(session, "dev", "0.2.0+g1a2b3c4d5e6f")  # not the deployed code
+    failures = [line for ok, line in results if not ok]
+    assert any(line.startswith("bucket lakegate-dev-gold") for line in failures)
+    assert any("runs s3://lakegate-dev-artifacts/glue/0.1.0" in line for line in failures)
+    assert any("glue/0.2.0+g1a2b3c4d5e6f/ingest_transactions.py: 404" in line for line in failures)
