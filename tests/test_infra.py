@@ -295,9 +295,9 @@ def test_every_spec_alert_has_an_alarm_on_the_right_topic():
 def test_oidc_roles_trust_only_this_repository_and_audience():
     module = INFRA / "modules/github_oidc"
     documents = resources(module, "data")
-    for name, subject in (
-        ("trust_deployer", "local.deploy_subject"),
-        ("trust_planner", "local.plan_subject"),
+    for name, subjects in (
+        ("trust_deployer", ["${local.deploy_subject}"]),
+        ("trust_planner", "${local.plan_subjects}"),
     ):
         (statement,) = documents[("aws_iam_policy_document", name)]["statement"]
         assert [unquote(a) for a in statement["actions"]] == ["sts:AssumeRoleWithWebIdentity"]
@@ -307,9 +307,13 @@ def test_oidc_roles_trust_only_this_repository_and_audience():
         assert [unquote(v) for v in aud["values"]] == ["sts.amazonaws.com"]
         sub = conditions["token.actions.githubusercontent.com:sub"]
         assert unquote(sub["test"]) == "StringEquals", "no wildcards in the subject"
-        assert sub["values"] == [f"${{{subject}}}"]
+        assert sub["values"] == subjects
     source = text(module)
     assert (
         'deploy_subject = "repo:${var.github_repository}:environment:${var.environment}"' in source
     )
-    assert 'plan_subject   = "repo:${var.github_repository}:pull_request"' in source
+    (local_values,) = parsed(module)["locals"]
+    assert [unquote(s) for s in local_values["plan_subjects"]] == [
+        "repo:${var.github_repository}:pull_request",
+        "repo:${var.github_repository}:ref:refs/heads/main",
+    ]

@@ -3,9 +3,13 @@ locals {
   account = data.aws_caller_identity.current.account_id
   arn     = "arn:${data.aws_partition.current.partition}"
   region  = data.aws_region.current.region
-  # GitHub's OIDC subject for a job in a GitHub environment, and for pull requests.
+  # GitHub's OIDC subjects: a job in a GitHub environment; a pull request; a job on main
+  # outside any environment (the plan step of a deployment).
   deploy_subject = "repo:${var.github_repository}:environment:${var.environment}"
-  plan_subject   = "repo:${var.github_repository}:pull_request"
+  plan_subjects = [
+    "repo:${var.github_repository}:pull_request",
+    "repo:${var.github_repository}:ref:refs/heads/main",
+  ]
 }
 
 data "aws_caller_identity" "current" {}
@@ -183,8 +187,8 @@ resource "aws_iam_role_policy" "deployer" {
   policy = data.aws_iam_policy_document.deployer.json
 }
 
-# --- Planner: read-only, for `terraform plan` on pull requests. It can read configuration
-# and the state, never object data in the lake.
+# --- Planner: read-only, for `terraform plan` on pull requests and before each deployment.
+# It can read configuration and the state, never object data in the lake.
 data "aws_iam_policy_document" "trust_planner" {
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
@@ -203,7 +207,7 @@ data "aws_iam_policy_document" "trust_planner" {
     condition {
       test     = "StringEquals"
       variable = "token.actions.githubusercontent.com:sub"
-      values   = [local.plan_subject]
+      values   = local.plan_subjects
     }
   }
 }

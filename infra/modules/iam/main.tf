@@ -151,11 +151,18 @@ data "aws_iam_policy_document" "assume_operator" {
 data "aws_iam_policy_document" "operator" {
   statement {
     sid     = "StartAndWatchIngestion"
-    actions = ["states:StartExecution", "states:DescribeExecution", "states:ListStateMachines", "states:DescribeStateMachine"]
+    actions = ["states:StartExecution", "states:DescribeExecution", "states:DescribeStateMachine"]
     resources = [
       "arn:${data.aws_partition.current.partition}:states:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:stateMachine:${local.name}-*",
       "arn:${data.aws_partition.current.partition}:states:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:execution:${local.name}-*:*",
     ]
+  }
+
+  # lakegate backfill --env finds the state machine by name; listing has no resource scope.
+  statement {
+    sid       = "FindTheStateMachine"
+    actions   = ["states:ListStateMachines"]
+    resources = ["*"]
   }
 }
 
