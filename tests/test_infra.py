@@ -33,7 +33,17 @@ from tests.terraform import (
     unquote,
 )
 
-MODULE_NAMES = {"storage", "iam", "glue", "orchestration", "monitoring", "github_oidc"}
+MODULE_NAMES = {
+    "bucket",
+    "storage",
+    "iam",
+    "glue",
+    "orchestration",
+    "monitoring",
+    "github_oidc",
+    "lakegate",
+}
+ENVIRONMENT_MODULES = {"storage", "iam", "glue", "orchestration", "monitoring"}
 
 
 def test_every_module_of_the_issue_exists_with_its_files():
@@ -104,37 +114,42 @@ def test_every_module_input_exists_and_required_inputs_are_given(config):
 
 
 def test_a_misspelt_module_input_is_noticed(tmp_path):
-    env = tmp_path / "env"
-    env.mkdir()
-    source = (ENVS[0] / "main.tf").read_text().replace("kms_key_arn ", "kms_key_ar ", 1)
-    (env / "main.tf").write_text(source.replace("../../modules", str(INFRA / "modules")))
-    call = labelled(env, "module")["iam"]
+    stack = tmp_path / "stack"
+    stack.mkdir()
+    source = (
+        (INFRA / "modules/lakegate/main.tf").read_text().replace("kms_key_arn ", "kms_key_ar ", 1)
+    )
+    (stack / "main.tf").write_text(source.replace('"../', f'"{INFRA}/modules/'))
+    call = labelled(stack, "module")["iam"]
     variables = labelled(INFRA / "modules/iam", "variable")
     assert "kms_key_ar" in set(call) - set(variables)
 
 
 @pytest.mark.parametrize("env", ENVS, ids=lambda p: p.name)
-def test_each_environment_has_its_own_locked_state_and_all_modules(env):
+def test_each_environment_has_its_own_locked_state_and_the_whole_stack(env):
     (terraform,) = parsed(env)["terraform"]
     backends = {unquote(k): v for k, v in terraform["backend"][0].items() if k[:2] != "__"}
     backend = backends["s3"]
     assert backend["use_lockfile"] is True and backend["encrypt"] is True
     assert unquote(backend["bucket"]) == f"lakegate-{env.name}-tfstate"
     assert unquote(backend["key"]) == f"lakegate/{env.name}/terraform.tfstate"
-    (local_values,) = parsed(env)["locals"]
-    assert unquote(local_values["environment"]) == env.name
-    calls = labelled(env, "module")
-    assert set(calls) == MODULE_NAMES - {"github_oidc"}
-    assert all(unquote(c["source"]) == f"../../modules/{n}" for n, c in calls.items())
+    (call,) = labelled(env, "module").values()
+    assert unquote(call["source"]) == "../../modules/lakegate"
+    assert unquote(call["environment"]) == env.name
+    (provider,) = parsed(env)["provider"]
+    tags = provider['"aws"']["default_tags"][0]["tags"]
+    assert unquote(tags['"lakegate:environment"']) == env.name  # the deployer's KMS scope
+    stack = labelled(INFRA / "modules/lakegate", "module")
+    assert set(stack) == ENVIRONMENT_MODULES
+    assert all(unquote(c["source"]) == f"../{name}" for name, c in stack.items())
 
 
-def test_environments_differ_only_in_their_settings():
-    def shape(env: Path) -> str:
-        body = (env / "main.tf").read_text()
-        return body[body.index('provider "aws"') :]
-
-    assert len({shape(env) for env in ENVS}) == 1, "module wiring must be the same everywhere"
+def test_environments_set_the_same_settings_with_their_own_values():
+    calls = {env.name: labelled(env, "module")["lakegate"] for env in ENVS}
     assert {env.name for env in ENVS} == {"dev", "sit", "prod"}
+    assert len({frozenset(call) for call in calls.values()}) == 1
+    assert calls["prod"]["force_destroy"] is False
+    assert calls["prod"]["schedule_enabled"] is True
 
 
 def test_iam_policy_templates_get_every_placeholder():
@@ -157,26 +172,38 @@ def test_buckets_are_the_lake_roles_named_as_the_code_names_them():
     assert aws.bucket_names("dev") == {role: f"lakegate-dev-{role}" for role in layout.BUCKETS}
 
 
-def test_every_lake_bucket_is_versioned_encrypted_private_logged_and_tls_only():
-    found = resources(INFRA / "modules/storage")
+def test_every_bucket_is_versioned_encrypted_private_and_tls_only():
+    bucket = INFRA / "modules/bucket"
+    found = resources(bucket)
     for kind in (
         "aws_s3_bucket_versioning",
         "aws_s3_bucket_server_side_encryption_configuration",
         "aws_s3_bucket_public_access_block",
         "aws_s3_bucket_ownership_controls",
-        "aws_s3_bucket_logging",
         "aws_s3_bucket_lifecycle_configuration",
         "aws_s3_bucket_policy",
     ):
-        assert unquote(found[(kind, "lake")]["for_each"]) == "${aws_s3_bucket.lake}", kind
-    block = found[("aws_s3_bucket_public_access_block", "lake")]
+        assert unquote(found[(kind, "this")]["bucket"]) == "${aws_s3_bucket.this.id}", kind
+        assert "count" not in found[(kind, "this")], f"{kind} is never optional"
+    block = found[("aws_s3_bucket_public_access_block", "this")]
     assert all(block[k] is True for k in ("block_public_acls", "block_public_policy"))
     assert all(block[k] is True for k in ("ignore_public_acls", "restrict_public_buckets"))
-    sse = found[("aws_s3_bucket_server_side_encryption_configuration", "lake")]
-    default = sse["rule"][0]["apply_server_side_encryption_by_default"][0]
-    assert unquote(default["sse_algorithm"]) == "aws:kms"
-    assert found[("aws_kms_key", "lake")]["enable_key_rotation"] is True
-    assert '"aws:SecureTransport"' in text(INFRA / "modules/storage")
+    status = found[("aws_s3_bucket_versioning", "this")]["versioning_configuration"][0]["status"]
+    assert unquote(status) == "Enabled"
+    assert '"aws:SecureTransport"' in text(bucket)
+
+
+def test_lake_and_state_buckets_use_the_customer_key_and_lake_buckets_log():
+    storage = INFRA / "modules/storage"
+    assert resources(storage)[("aws_kms_key", "lake")]["enable_key_rotation"] is True
+    lake = labelled(storage, "module")["lake"]
+    assert unquote(lake["for_each"]) == "${local.buckets}"
+    assert unquote(lake["kms_key_arn"]) == "${aws_kms_key.lake.arn}"
+    assert unquote(lake["access_log_bucket"]) == "${module.access_logs.name}"
+    assert lake["eventbridge"] is True
+    assert "kms_key_arn" not in labelled(storage, "module")["access_logs"]  # SSE-S3 for logs
+    state = labelled(INFRA / "bootstrap", "module")["state_bucket"]
+    assert unquote(state["kms_key_arn"]) == "${aws_kms_key.state.arn}"
 
 
 def test_glue_names_match_what_the_cli_looks_up():

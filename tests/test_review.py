@@ -62,7 +62,11 @@ def test_runs_list_statuses(reviewed):
 
 
 def _chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
+    """Debian's chromium here; GitHub's runners have chromium-browser or Google Chrome."""
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        if found := shutil.which(name):
+            return found
+    return None
 
 
 def test_review_page_renders_in_headless_chromium(reviewed, tmp_path):

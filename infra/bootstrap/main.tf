@@ -61,108 +61,13 @@ resource "aws_kms_alias" "state" {
   target_key_id = aws_kms_key.state.key_id
 }
 
-resource "aws_s3_bucket" "state" {
-  #checkov:skip=CKV_AWS_18:Created before any environment (and its access-log bucket) exists; the bucket is versioned and only the deployer and planner roles can read it.
-  #checkov:skip=CKV_AWS_144:Single-region by design; versioning keeps every earlier state.
-  #checkov:skip=CKV2_AWS_62:Nothing reacts to state changes; no event notifications needed.
+module "state_bucket" {
+  source   = "../modules/bucket"
   for_each = local.environments
 
-  bucket = "${var.name_prefix}-${each.key}-tfstate"
-}
-
-resource "aws_s3_bucket_versioning" "state" {
-  for_each = aws_s3_bucket.state
-
-  bucket = each.value.id
-
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "state" {
-  for_each = aws_s3_bucket.state
-
-  bucket = each.value.id
-
-  rule {
-    bucket_key_enabled = true
-
-    apply_server_side_encryption_by_default {
-      sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.state.arn
-    }
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "state" {
-  for_each = aws_s3_bucket.state
-
-  bucket                  = each.value.id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_ownership_controls" "state" {
-  for_each = aws_s3_bucket.state
-
-  bucket = each.value.id
-
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_lifecycle_configuration" "state" {
-  for_each = aws_s3_bucket.state
-
-  bucket = each.value.id
-
-  rule {
-    id     = "keep-a-year-of-state-history"
-    status = "Enabled"
-
-    filter {}
-
-    noncurrent_version_expiration {
-      noncurrent_days = 365
-    }
-
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 7
-    }
-  }
-}
-
-data "aws_iam_policy_document" "state_tls_only" {
-  for_each = aws_s3_bucket.state
-
-  statement {
-    sid       = "TlsOnly"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [each.value.arn, "${each.value.arn}/*"]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-}
-
-resource "aws_s3_bucket_policy" "state" {
-  for_each = aws_s3_bucket.state
-
-  bucket = each.value.id
-  policy = data.aws_iam_policy_document.state_tls_only[each.key].json
+  name                    = "${var.name_prefix}-${each.key}-tfstate"
+  kms_key_arn             = aws_kms_key.state.arn
+  noncurrent_version_days = 365
 }
 
 # --- The roles GitHub Actions assumes, per environment.
@@ -174,5 +79,5 @@ module "github_oidc" {
   environment       = each.key
   github_repository = var.github_repository
   oidc_provider_arn = local.oidc_provider_arn
-  state_bucket_arn  = aws_s3_bucket.state[each.key].arn
+  state_bucket_arn  = module.state_bucket[each.key].arn
 }

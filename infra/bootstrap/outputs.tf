@@ -1,6 +1,6 @@
 output "state_buckets" {
   description = "Terraform state bucket per environment (named in infra/envs/<env>/versions.tf)."
-  value       = { for env, bucket in aws_s3_bucket.state : env => bucket.id }
+  value       = { for env, bucket in module.state_bucket : env => bucket.name }
 }
 
 output "deployer_role_arns" {

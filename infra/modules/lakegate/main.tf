@@ -1,0 +1,72 @@
+# One Lakegate environment: the five modules wired together. infra/envs/<env> calls this
+# with the environment's settings, so the wiring is written once.
+
+# GitHub's OIDC provider: created once per account by infra/bootstrap.
+data "aws_iam_openid_connect_provider" "github" {
+  url = "https://token.actions.githubusercontent.com"
+}
+
+module "storage" {
+  source = "../storage"
+
+  environment               = var.environment
+  datasets                  = concat([var.dataset], var.domains)
+  quarantine_retention_days = var.quarantine_retention_days
+  condemned_retention_days  = var.condemned_retention_days
+  force_destroy             = var.force_destroy
+  tags                      = var.tags
+}
+
+module "iam" {
+  source = "../iam"
+
+  environment              = var.environment
+  bucket_arns              = module.storage.bucket_arns
+  kms_key_arn              = module.storage.kms_key_arn
+  glue_database            = module.glue.database_name
+  athena_workgroup         = module.glue.athena_workgroup
+  domains                  = var.domains
+  github_repository        = var.github_repository
+  github_oidc_provider_arn = data.aws_iam_openid_connect_provider.github.arn
+  persona_principals       = var.persona_principals
+  tags                     = var.tags
+}
+
+module "glue" {
+  source = "../glue"
+
+  environment       = var.environment
+  dataset           = var.dataset
+  bucket_names      = module.storage.bucket_names
+  kms_key_arn       = module.storage.kms_key_arn
+  job_role_arn      = module.iam.job_role_arn
+  code_version      = var.code_version
+  worker_type       = var.worker_type
+  number_of_workers = var.number_of_workers
+  tags              = var.tags
+}
+
+module "orchestration" {
+  source = "../orchestration"
+
+  environment        = var.environment
+  dataset            = var.dataset
+  glue_job_name      = module.glue.job_name
+  glue_job_arn       = module.glue.job_arn
+  silver_bucket_name = module.storage.bucket_names["silver"]
+  silver_bucket_arn  = module.storage.bucket_arns["silver"]
+  kms_key_arn        = module.storage.kms_key_arn
+  schedule_enabled   = var.schedule_enabled
+  subscriptions      = var.subscriptions
+  tags               = var.tags
+}
+
+module "monitoring" {
+  source = "../monitoring"
+
+  environment       = var.environment
+  dataset           = var.dataset
+  state_machine_arn = module.orchestration.state_machine_arn
+  topic_arns        = module.orchestration.topic_arns
+  tags              = var.tags
+}

@@ -1,0 +1,95 @@
+variable "environment" {
+  description = "Deployment environment."
+  type        = string
+
+  validation {
+    condition     = contains(["dev", "sit", "prod"], var.environment)
+    error_message = "environment must be dev, sit or prod."
+  }
+}
+
+variable "github_repository" {
+  description = "owner/name of the repository whose workflows promote and backfill."
+  type        = string
+}
+
+variable "code_version" {
+  description = "Build the Glue job runs, e.g. 1.2.0+g1a2b3c4 (the deploy workflow passes the build it uploaded)."
+  type        = string
+}
+
+variable "dataset" {
+  description = "Dataset this environment ingests."
+  type        = string
+  default     = "transactions"
+}
+
+variable "domains" {
+  description = "Domain teams with a silver/gold prefix of their own."
+  type        = list(string)
+  default     = []
+}
+
+variable "persona_principals" {
+  description = "Who may assume each persona role (see the iam module)."
+  type        = map(list(string))
+  default     = {}
+}
+
+variable "subscriptions" {
+  description = "E-mail addresses per topic: reviewers, p1, p2, p3."
+  type        = map(list(string))
+  default     = {}
+
+  validation {
+    condition     = alltrue([for topic in keys(var.subscriptions) : contains(["reviewers", "p1", "p2", "p3"], topic)])
+    error_message = "subscriptions keys must be reviewers, p1, p2 or p3."
+  }
+}
+
+variable "worker_type" {
+  description = "Glue worker type."
+  type        = string
+  default     = "G.1X"
+
+  validation {
+    condition     = contains(["G.025X", "G.1X", "G.2X", "G.4X", "G.8X", "G.12X", "G.16X", "R.1X", "R.2X", "R.4X", "R.8X"], var.worker_type)
+    error_message = "worker_type must be a Glue Spark worker type (G.1X, G.2X, ...)."
+  }
+}
+
+variable "number_of_workers" {
+  description = "Glue workers per run."
+  type        = number
+  default     = 2
+}
+
+variable "schedule_enabled" {
+  description = "Whether the daily 02:00 UTC run is scheduled."
+  type        = bool
+  default     = true
+}
+
+variable "quarantine_retention_days" {
+  description = "Days quarantined rows are kept (null: until purged)."
+  type        = number
+  default     = null
+}
+
+variable "condemned_retention_days" {
+  description = "Days condemned rows are kept (null: until purge-condemned)."
+  type        = number
+  default     = null
+}
+
+variable "force_destroy" {
+  description = "Allow destroying non-empty buckets (never in prod)."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Tags for every resource (the provider's default_tags add lakegate:environment)."
+  type        = map(string)
+  default     = {}
+}
