@@ -46,7 +46,7 @@ def resolve_args(argv: list[str]) -> dict[str, str | None]:
     return {name: args.get(name) for name in REQUIRED + OPTIONAL}
 
 
-def _spark_and_job(job_name: str, argv: list[str]):
+def spark_and_job(job_name: str, argv: list[str]):
     """(spark, glue Job or None): GlueContext only where Glue's JVM libraries exist."""
     from pyspark.sql import SparkSession
 
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> dict:
         import boto3
 
         cloudwatch = boto3.client("cloudwatch")
-    spark, job = _spark_and_job(args["JOB_NAME"], argv)
+    spark, job = spark_and_job(args["JOB_NAME"], argv)
     summary = run_ingest(spark, lake, request, cloudwatch=cloudwatch)
     if job is not None:
         job.commit()

@@ -68,7 +68,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _iso(moment: datetime) -> str:
+def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
@@ -87,7 +87,7 @@ def _refuse_existing(lake: Lake, request: IngestRequest) -> None:
             )
 
 
-def _parquet_files(lake: Lake, bucket: str, prefix: str) -> list[str]:
+def parquet_files(lake: Lake, bucket: str, prefix: str) -> list[str]:
     return [o.key for o in lake[bucket].list(prefix) if o.key.endswith(".parquet")]
 
 
@@ -103,14 +103,14 @@ def _prior_failure_files(lake: Lake, request: IngestRequest, months: list[Month]
             layout.quarantine_run_prefix(ds, ref.run_id),
             layout.condemned_run_prefix(ds, ref.run_id),
         ):
-            for key in _parquet_files(lake, "quarantine", prefix):
+            for key in parquet_files(lake, "quarantine", prefix):
                 partition = "/".join(key[len(prefix) :].split("/")[:2])
                 if partition in wanted:
                     keys.append(key)
     return keys
 
 
-def _partitions(
+def partitions_written(
     silver_keys: list[str], prefix: str, rows_by_partition: dict[str, int]
 ) -> list[dict]:
     files: dict[str, list[str]] = {}
@@ -216,19 +216,19 @@ def run_ingest(
         classified.unpersist()
 
     # Everything that was classified must be in storage: count what was written.
-    silver_keys = _parquet_files(lake, "silver", s_prefix)
+    silver_keys = parquet_files(lake, "silver", s_prefix)
     written = {
         "valid_rows_count": sparkio.count_rows(
             spark, [lake["silver"].uri(k) for k in silver_keys], SILVER_SCHEMA
         ),
         "quarantined_rows_count": sparkio.count_rows(
             spark,
-            [lake["quarantine"].uri(k) for k in _parquet_files(lake, "quarantine", q_prefix)],
+            [lake["quarantine"].uri(k) for k in parquet_files(lake, "quarantine", q_prefix)],
             QUARANTINE_SCHEMA,
         ),
         "condemned_rows_count": sparkio.count_rows(
             spark,
-            [lake["quarantine"].uri(k) for k in _parquet_files(lake, "quarantine", c_prefix)],
+            [lake["quarantine"].uri(k) for k in parquet_files(lake, "quarantine", c_prefix)],
             CONDEMNED_SCHEMA,
         ),
     }
@@ -251,12 +251,14 @@ def run_ingest(
         "input_window": request.window.to_dict(),
         "input_files": [f.key for f in files],
         "code_version": request.code_version,
-        "started_at": _iso(started),
-        "ended_at": _iso(ended),
+        "started_at": iso_utc(started),
+        "ended_at": iso_utc(ended),
         "duration_seconds": round((ended - started).total_seconds(), 3),
         **row_metrics,
         "circuit_breaker_triggers": len(tripped),
-        "partitions": _partitions(silver_keys, s_prefix, valid_by_partition) if not tripped else [],
+        "partitions": (
+            partitions_written(silver_keys, s_prefix, valid_by_partition) if not tripped else []
+        ),
         "execution_arn": request.execution_arn,
         "quarantine_location": lake["quarantine"].uri(q_prefix),
         "condemned_location": lake["quarantine"].uri(c_prefix),
@@ -274,7 +276,7 @@ def run_ingest(
         lake["quarantine"].write_bytes(
             layout.halted_key(ds, request.run_id), body, if_none_match=True
         )
-        _emit(summary, cloudwatch, "run_halted")
+        emit(summary, cloudwatch, "run_halted")
         details = ", ".join(f"{t} {n}" for t, n in tripped.items())
         raise CircuitBreakerTripped(
             f"circuit breaker: run {request.run_id} halted, more than {cfg.breaker_threshold} rows"
@@ -285,11 +287,11 @@ def run_ingest(
     lake["silver"].write_bytes(
         layout.success_key(ds, cfg.schema_v, request.run_id), body, if_none_match=True
     )
-    _emit(summary, cloudwatch, "run_summary")
+    emit(summary, cloudwatch, "run_summary")
     return summary
 
 
-def _emit(summary: dict, cloudwatch, event: str) -> None:
+def emit(summary: dict, cloudwatch, event: str) -> None:
     metrics.emit_log(summary, event)
     if cloudwatch is not None:
         metrics.publish_cloudwatch(cloudwatch, summary)

@@ -5,6 +5,7 @@ from pyspark.sql.types import (
     BooleanType,
     DecimalType,
     IntegerType,
+    LongType,
     StringType,
     StructField,
     StructType,
@@ -69,6 +70,29 @@ CONDEMNED_SCHEMA = StructType(
     [
         *QUARANTINE_SCHEMA.fields[:-2],
         StructField("condemned_reason", StringType()),
+        *PARTITION_FIELDS,
+    ]
+)
+
+# Gold month-end balances (SPEC §8): what the gold job reads of published silver, and
+# what it writes. Sums of decimal(18,2) amounts stay exact in decimal(38,2).
+BALANCE_TYPE = DecimalType(38, 2)
+GOLD_SOURCE_SCHEMA = StructType(
+    [
+        StructField("CustomerID", StringType()),
+        StructField("Currency", StringType()),
+        StructField("TransactionAmount", AMOUNT_TYPE),
+        StructField("TransactionTimestamp", TimestampType()),
+    ]
+)
+BALANCES_SCHEMA = StructType(
+    [
+        StructField("CustomerID", StringType()),
+        StructField("Currency", StringType()),
+        StructField("balance", BALANCE_TYPE),
+        StructField("movement", BALANCE_TYPE),
+        StructField("transaction_count", LongType()),
+        StructField("run_id", StringType()),
         *PARTITION_FIELDS,
     ]
 )

@@ -22,15 +22,19 @@ class RunRef:
     success_key: str | None  # None: failed or partial
 
 
-def silver_runs(lake: Lake, dataset: str, schema_versions: tuple[str, ...]) -> list[RunRef]:
+def silver_runs(
+    lake: Lake, dataset: str, schema_versions: tuple[str, ...], bucket: str = "silver"
+) -> list[RunRef]:
+    """Every run folder of a dataset (in silver, or in `bucket` for a gold dataset)."""
+    store = lake[bucket]
     refs = []
     for schema_v in schema_versions:
-        for folder in lake["silver"].list_dirs(layout.schema_prefix(dataset, schema_v)):
+        for folder in store.list_dirs(layout.schema_prefix(dataset, schema_v)):
             run_id = layout.run_id_from_dir(folder)
             if run_id is None:
                 continue
             key = layout.success_key(dataset, schema_v, run_id)
-            refs.append(RunRef(run_id, schema_v, key if lake["silver"].exists(key) else None))
+            refs.append(RunRef(run_id, schema_v, key if store.exists(key) else None))
     return refs
 
 

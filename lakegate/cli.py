@@ -119,6 +119,41 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_gold(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from glue_jobs.gold_job import GOLD_DATASET, GoldRequest, run_gold
+    from glue_jobs.session import local_session
+    from lakegate.javacheck import ensure_java17
+    from lakegate.report import gold_summary_text
+
+    if args.env:
+        raise BadArgument("gold runs locally here; on AWS it is the Glue job <prefix>-<env>-gold")
+    request = GoldRequest(
+        run_id=(
+            validate_run_id(args.run_id)
+            if args.run_id
+            else new_run_id(datetime.now(UTC), "scheduled")
+        ),
+        source=args.dataset,
+        code_version=os.environ.get("LAKEGATE_CODE_VERSION", __version__),
+    )
+    lake = open_lake(args)
+    ensure_java17()
+    summary = run_gold(local_session("lakegate-gold"), lake, request)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return EXIT_OK
+    where = lake_label(args)
+    print(gold_summary_text(summary))
+    print(
+        f"Next: lakegate review {request.run_id} --dataset {GOLD_DATASET} {where}\n"
+        f"      lakegate promote {request.run_id} --dataset {GOLD_DATASET} {where}"
+        " --approver <your name> --reason <why>"
+    )
+    return EXIT_OK
+
+
 def cmd_backfill(args: argparse.Namespace) -> int:
     """One month again as a new run: locally through the job, on AWS through the state
     machine (the execution name is the run id)."""
@@ -198,7 +233,8 @@ def _promoter(args: argparse.Namespace):
         catalog = glue_catalog(args.env, args.dataset)
     else:
         caller = local_caller
-    return Promoter(lake, dataset_config(args.dataset), caller, catalog=catalog)
+    config = dataset_config(args.dataset)
+    return Promoter(lake, config, caller, bucket=config.bucket, catalog=catalog)
 
 
 def _print_latest(promoter) -> None:
@@ -356,6 +392,17 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--lookback-months", type=int, help="override the duplicate look-back")
     ingest.add_argument("--json", action="store_true", help="print the run summary as JSON")
     ingest.set_defaults(handler=cmd_ingest)
+
+    gold_parser = sub.add_parser(
+        "gold",
+        help="build month-end balances from published silver (locally)",
+        description="Read the version of --dataset published in silver and write month-end"
+        " balances per account and currency to gold as a new run, _SUCCESS last.",
+    )
+    _add_common(gold_parser)
+    gold_parser.add_argument("--run-id", help="run id (default: generated from the UTC time)")
+    gold_parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    gold_parser.set_defaults(handler=cmd_gold)
 
     backfill = sub.add_parser(
         "backfill",

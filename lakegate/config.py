@@ -25,6 +25,9 @@ class DatasetConfig:
     lookback_months: int = 3
     schema_v: str = "v1"
     known_schema_versions: tuple[str, ...] = field(default=("v1",))
+    # The bucket its runs, _LATEST.json and current/ live in: silver for ingested
+    # datasets, gold for what the gold job derives from them.
+    bucket: str = "silver"
 
     def __post_init__(self) -> None:
         validate_dataset(self.name)
@@ -38,10 +41,14 @@ class DatasetConfig:
             raise BadArgument("max quarantine rate must be between 0 and 1")
         if not 0 <= self.lookback_months <= 120:
             raise BadArgument("lookback months must be between 0 and 120")
+        if self.bucket not in ("silver", "gold"):
+            raise BadArgument(f"dataset {self.name} must live in silver or gold, not {self.bucket}")
 
 
 DATASETS: dict[str, DatasetConfig] = {
     "transactions": DatasetConfig("transactions"),
+    # Gold month-end balances (glue_jobs/gold_job.py), promoted like silver runs.
+    "account_balances": DatasetConfig("account_balances", bucket="gold"),
 }
 
 

@@ -52,3 +52,24 @@ def run_summary_text(summary: dict, success_uri: str | None, next_steps: list[st
     if next_steps:
         lines += ["", "Next:"] + [f"  {step}" for step in next_steps]
     return "\n".join(lines)
+
+
+def gold_summary_text(summary: dict) -> str:
+    """What a gold run computed, for the terminal."""
+    source = summary["source"]
+    window = summary["input_window"]
+    lines = [
+        f"Gold run {summary['run_id']}  (month-end balances, months {window['from']}"
+        f"..{window['to']})",
+        f"  from {source['dataset']} version {source['version']}: {summary['input_rows']:,}"
+        f" published rows in {len(summary['source_files'])} files",
+        f"  {summary['valid_rows_count']:,} balance rows in {summary['duration_seconds']} s",
+        "",
+        f"  {'partition':<20}{'accounts':>10}{'rows':>8}",
+    ]
+    accounts = summary.get("accounts_by_partition", {})
+    for part in summary["partitions"]:
+        lines.append(
+            f"  {part['partition']:<20}{accounts.get(part['partition'], 0):>10,}{part['rows']:>8,}"
+        )
+    return "\n".join(lines)

@@ -192,7 +192,9 @@ class Promoter:
     def _run_refs(self):
         from lakegate.catalog import silver_runs
 
-        return silver_runs(self.lake, self.dataset, self.config.known_schema_versions)
+        return silver_runs(
+            self.lake, self.dataset, self.config.known_schema_versions, self.config.bucket
+        )
 
     # publishing --------------------------------------------------------------------
     def _publish_recorded(

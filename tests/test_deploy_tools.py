@@ -122,11 +122,12 @@ def test_the_build_is_named_with_version_and_commit(built):
     assert built.name == f"lakegate-{version}"
     names = sorted(p.name for p in built.iterdir())
     assert names == [
+        "gold_balances.py",
         "ingest_transactions.py",
         f"lakegate-{version}-py3-none-any.whl",
         "manifest.json",
     ]
-    with zipfile.ZipFile(built / names[1]) as wheel:
+    with zipfile.ZipFile(built / names[2]) as wheel:
         members = wheel.namelist()
         metadata = wheel.read(f"lakegate-{version}.dist-info/METADATA").decode()
     assert f"Version: {version}" in metadata
@@ -135,8 +136,8 @@ def test_the_build_is_named_with_version_and_commit(built):
 
 
 def test_the_build_carries_the_entry_script_and_checksums(built):
-    script = built / "ingest_transactions.py"
-    assert script.read_bytes() == (build_artifact.ENTRY_SCRIPT).read_bytes()
+    for script in build_artifact.ENTRY_SCRIPTS:
+        assert (built / script.name).read_bytes() == script.read_bytes()
     manifest = json.loads((built / "manifest.json").read_text())
     assert manifest["git_sha"] == SHA
     for name, digest in manifest["files"].items():

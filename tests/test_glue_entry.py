@@ -45,3 +45,28 @@ def test_glue_script_runs_with_glue_style_arguments(spark, lake, lake_root):
     assert written["code_version"] == "0.1.0+gabc1234"
     assert written["run_type"] == "backfill"
     assert written["thresholds"]["breaker_threshold"] == 200
+
+
+def test_gold_glue_script_runs_with_glue_style_arguments(spark, lake, lake_root):
+    from glue_jobs import gold_balances
+    from lakegate.config import dataset_config
+    from promotion.publisher import Promoter
+
+    generate(lake["bronze"], "transactions", [Month(2024, 3)], rows_per_month=60)
+    argv = ["ingest_transactions.py", "--JOB_NAME", "lakegate-ingest", "--dataset", "transactions"]
+    for bucket in ("bronze", "silver", "gold", "quarantine", "artifacts"):
+        argv += [f"--{bucket}", (lake_root / bucket).as_uri()]
+    argv += ["--run_type", "backfill", "--year", "2024", "--month", "3", "--run_id", "in-1"]
+    ingest_transactions.main(argv)
+    lenient = dataset_config("transactions", max_quarantine_rate=1.0)
+    Promoter(lake, lenient, lambda: "test").promote("in-1", "Ana", "for gold")
+    gold_argv = ["gold_balances.py", "--JOB_NAME", "lakegate-gold"]
+    for bucket in ("bronze", "silver", "gold", "quarantine", "artifacts"):
+        gold_argv += [f"--{bucket}", (lake_root / bucket).as_uri()]
+    gold_argv += ["--run_id", "gold-exec-1", "--code_version", "0.1.0+gabc1234"]
+    summary = gold_balances.main(gold_argv)
+    written = json.loads(
+        lake["gold"].read_bytes(layout.success_key("account_balances", "v1", "gold-exec-1"))
+    )
+    assert written == summary and written["source"]["version"] == 1
+    assert written["input_rows"] == summary["source"]["rows"] > 0

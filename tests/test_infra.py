@@ -217,7 +217,11 @@ def test_glue_names_match_what_the_cli_looks_up():
 
 def test_the_catalog_table_has_the_silver_columns():
     table = resources(INFRA / "modules/glue")[("aws_glue_catalog_table", "silver")]
-    (columns,) = [b["silver_columns"] for b in parsed(INFRA / "modules/glue")["locals"]]
+    (columns,) = [
+        b["silver_columns"]
+        for b in parsed(INFRA / "modules/glue")["locals"]
+        if "silver_columns" in b
+    ]
     columns = hcl2.loads(f"x = {columns[2:-1]}\n")["x"] if isinstance(columns, str) else columns
     declared = [(unquote(c["name"]), unquote(c["type"])) for c in columns]
     partition_names = {f.name for f in PARTITION_FIELDS}
@@ -233,18 +237,55 @@ def test_the_catalog_table_has_the_silver_columns():
     assert unquote(descriptor["location"]).endswith("/${var.dataset}/current/")
 
 
-def test_the_job_gets_every_argument_the_entry_script_requires():
-    (job,) = [b for (t, _), b in resources(INFRA / "modules/glue").items() if t == "aws_glue_job"]
-    defaults = {unquote(k) for k in job["default_arguments"]}
-    asl = (ROOT / "state_machine/ingest.asl.json").read_text()
-    from_state_machine = set(re.findall(r'"--(\w+)(?:\.\$)?"', asl))
-    given = {k[2:] for k in defaults} | from_state_machine
-    assert set(REQUIRED) - {"JOB_NAME"} <= given, set(REQUIRED) - given
-    ours = {k[2:] for k in defaults if not re.match(r"--(enable|job|continuous|spark|Temp|add)", k)}
-    assert ours <= set(REQUIRED) | set(OPTIONAL), ours - set(REQUIRED) - set(OPTIONAL)
-    assert job["default_arguments"]['"--job-bookmark-option"'] == '"job-bookmark-disable"'
-    assert job["default_arguments"]['"--enable-metrics"'] == '"true"'
-    assert job["default_arguments"]['"--enable-continuous-cloudwatch-log"'] == '"true"'
+def _job_arguments(job: dict, common: dict) -> set[str]:
+    """Argument names a Glue job gets: the shared map plus its own (merge(...))."""
+    own = set(re.findall(r'"--([\w-]+)"\s*=', job["default_arguments"]))
+    return {unquote(k)[2:] for k in common} | own
+
+
+@pytest.mark.parametrize(
+    ("job_name", "script"),
+    [("ingest", "ingest_transactions"), ("gold", "gold_balances")],
+)
+def test_each_job_gets_every_argument_its_entry_script_requires(job_name, script):
+    import importlib
+
+    entry = importlib.import_module(f"glue_jobs.{script}")
+    glue = INFRA / "modules/glue"
+    job = resources(glue)[("aws_glue_job", job_name)]
+    (common,) = [b["common_arguments"] for b in parsed(glue)["locals"] if "common_arguments" in b]
+    given = _job_arguments(job, common)
+    if job_name == "ingest":
+        asl = (ROOT / "state_machine/ingest.asl.json").read_text()
+        given |= set(re.findall(r'"--(\w+)(?:\.\$)?"', asl))
+    assert set(entry.REQUIRED) - {"JOB_NAME"} <= given, set(entry.REQUIRED) - given
+    glue_own = re.compile(r"(enable|job|continuous|spark|Temp|add)")
+    ours = {k for k in given if not glue_own.match(k)}
+    unknown = ours - set(entry.REQUIRED) - set(entry.OPTIONAL)
+    if job_name == "gold":  # the shared map also serves the ingestion job
+        unknown -= set(REQUIRED) | set(OPTIONAL)
+    assert unknown == set()
+    assert unquote(job["command"][0]["script_location"]).endswith(f"/{script}.py")
+    assert unquote(common['"--job-bookmark-option"']) == "job-bookmark-disable"
+    assert unquote(common['"--enable-metrics"']) == "true"
+    assert unquote(common['"--enable-continuous-cloudwatch-log"']) == "true"
+
+
+def test_the_gold_table_has_the_balance_columns():
+    from glue_jobs.schemas import BALANCES_SCHEMA
+
+    glue = INFRA / "modules/glue"
+    table = resources(glue)[("aws_glue_catalog_table", "gold")]
+    (columns,) = [b["balance_columns"] for b in parsed(glue)["locals"] if "balance_columns" in b]
+    partition_names = {f.name for f in PARTITION_FIELDS}
+    assert [(unquote(c["name"]), unquote(c["type"])) for c in columns] == [
+        (f.name, f.dataType.simpleString())
+        for f in BALANCES_SCHEMA.fields
+        if f.name not in partition_names
+    ]
+    location = unquote(table["storage_descriptor"][0]["location"])
+    assert location.endswith("/account_balances/current/")
+    assert unquote(table["name"]) == "account_balances"
 
 
 def _alarm_metric_names(monitoring: Path) -> set[tuple[str, str]]:

@@ -1,14 +1,13 @@
-"""Build the deployable artifact: the project wheel and the Glue entry script, named
+"""Build the deployable artifact: the project wheel and the Glue entry scripts, named
 with the version and the git commit, e.g. dist/lakegate-0.1.0+g1a2b3c4d5e6f/.
 
     python tools/build_artifact.py [--sha SHA] [--out dist] [--github-output FILE]
     python tools/build_artifact.py --sha SHA --print-version
-    python tools/build_artifact.py --sha SHA --print-version
 
-The folder holds lakegate-<code_version>-py3-none-any.whl, ingest_transactions.py and
-manifest.json (version, commit, SHA-256 of each file). The deploy workflow uploads it to
-s3://<prefix>-<env>-artifacts/glue/<code_version>/, where the Glue job (infra/modules/glue)
-expects it.
+The folder holds lakegate-<code_version>-py3-none-any.whl, the Glue entry scripts
+ingest_transactions.py and gold_balances.py, and manifest.json (version, commit, SHA-256
+of each file). The deploy workflow uploads it to s3://<prefix>-<env>-artifacts/glue/
+<code_version>/, where the Glue jobs (infra/modules/glue) expect it.
 """
 
 from __future__ import annotations
@@ -26,7 +25,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("pyproject.toml", "README.md", "lakegate", "glue_jobs", "promotion")
-ENTRY_SCRIPT = ROOT / "glue_jobs" / "ingest_transactions.py"
+ENTRY_SCRIPTS = (
+    ROOT / "glue_jobs" / "ingest_transactions.py",
+    ROOT / "glue_jobs" / "gold_balances.py",
+)
 SHA = re.compile(r"[0-9a-f]{40}")
 
 
@@ -78,7 +80,8 @@ def build(sha: str, out: Path) -> Path:
     if not wheel.exists():
         found = ", ".join(p.name for p in folder.iterdir())
         raise SystemExit(f"build_artifact: expected {wheel.name}, pip made {found}")
-    shutil.copy2(ENTRY_SCRIPT, folder / ENTRY_SCRIPT.name)
+    for script in ENTRY_SCRIPTS:
+        shutil.copy2(script, folder / script.name)
     manifest = {
         "code_version": version,
         "git_sha": sha,

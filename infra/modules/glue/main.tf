@@ -15,6 +15,35 @@ locals {
     { name = "row_hash", type = "string" },
     { name = "run_id", type = "string" },
   ]
+  # Gold month-end balances (glue_jobs/schemas.py BALANCES_SCHEMA without partitions).
+  balance_columns = [
+    { name = "CustomerID", type = "string" },
+    { name = "Currency", type = "string" },
+    { name = "balance", type = "decimal(38,2)" },
+    { name = "movement", type = "decimal(38,2)" },
+    { name = "transaction_count", type = "bigint" },
+    { name = "run_id", type = "string" },
+  ]
+  # Arguments both jobs get: observability, temporary files, the lake, the build.
+  common_arguments = {
+    "--job-language"                     = "python"
+    "--additional-python-modules"        = "${local.code}/lakegate-${var.code_version}-py3-none-any.whl"
+    "--job-bookmark-option"              = "job-bookmark-disable"
+    "--enable-metrics"                   = "true"
+    "--enable-observability-metrics"     = "true"
+    "--enable-continuous-cloudwatch-log" = "true"
+    "--continuous-log-logGroup"          = aws_cloudwatch_log_group.job.name
+    "--enable-spark-ui"                  = "true"
+    "--TempDir"                          = "s3://${var.bucket_names["artifacts"]}/glue-temp/"
+    "--dataset"                          = var.dataset
+    "--bronze"                           = "s3://${var.bucket_names["bronze"]}"
+    "--silver"                           = "s3://${var.bucket_names["silver"]}"
+    "--gold"                             = "s3://${var.bucket_names["gold"]}"
+    "--quarantine"                       = "s3://${var.bucket_names["quarantine"]}"
+    "--artifacts"                        = "s3://${var.bucket_names["artifacts"]}"
+    "--publish_metrics"                  = "true"
+    "--code_version"                     = var.code_version
+  }
 }
 
 resource "aws_glue_catalog_database" "lake" {
@@ -56,6 +85,46 @@ resource "aws_glue_catalog_table" "silver" {
 
     dynamic "columns" {
       for_each = local.silver_columns
+
+      content {
+        name = columns.value.name
+        type = columns.value.type
+      }
+    }
+  }
+}
+
+resource "aws_glue_catalog_table" "gold" {
+  name          = "account_balances"
+  database_name = aws_glue_catalog_database.lake.name
+  description   = "Published month-end balances per account and currency (schema v1)"
+  table_type    = "EXTERNAL_TABLE"
+
+  parameters = {
+    classification = "parquet"
+  }
+
+  partition_keys {
+    name = "year"
+    type = "string"
+  }
+
+  partition_keys {
+    name = "month"
+    type = "string"
+  }
+
+  storage_descriptor {
+    location      = "s3://${var.bucket_names["gold"]}/account_balances/current/"
+    input_format  = "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat"
+    output_format = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
+
+    ser_de_info {
+      serialization_library = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    }
+
+    dynamic "columns" {
+      for_each = local.balance_columns
 
       content {
         name = columns.value.name
@@ -114,27 +183,40 @@ resource "aws_glue_job" "ingest" {
     max_concurrent_runs = var.max_concurrent_runs
   }
 
-  default_arguments = {
-    "--job-language"                     = "python"
-    "--additional-python-modules"        = "${local.code}/lakegate-${var.code_version}-py3-none-any.whl"
-    "--job-bookmark-option"              = "job-bookmark-disable"
-    "--enable-metrics"                   = "true"
-    "--enable-observability-metrics"     = "true"
-    "--enable-continuous-cloudwatch-log" = "true"
-    "--continuous-log-logGroup"          = aws_cloudwatch_log_group.job.name
-    "--enable-spark-ui"                  = "true"
-    "--spark-event-logs-path"            = "s3://${var.bucket_names["artifacts"]}/spark-logs/${local.name}-ingest/"
-    "--TempDir"                          = "s3://${var.bucket_names["artifacts"]}/glue-temp/"
-    "--dataset"                          = var.dataset
-    "--bronze"                           = "s3://${var.bucket_names["bronze"]}"
-    "--silver"                           = "s3://${var.bucket_names["silver"]}"
-    "--gold"                             = "s3://${var.bucket_names["gold"]}"
-    "--quarantine"                       = "s3://${var.bucket_names["quarantine"]}"
-    "--artifacts"                        = "s3://${var.bucket_names["artifacts"]}"
-    "--run_type"                         = "scheduled"
-    "--publish_metrics"                  = "true"
-    "--code_version"                     = var.code_version
+  default_arguments = merge(local.common_arguments, {
+    "--spark-event-logs-path" = "s3://${var.bucket_names["artifacts"]}/spark-logs/${local.name}-ingest/"
+    "--run_type"              = "scheduled"
+  })
+
+  tags = var.tags
+}
+
+# The gold job: month-end balances from published silver, written as a gold run to be
+# promoted (dataset account_balances). Started after a silver promotion.
+resource "aws_glue_job" "gold" {
+  name                   = "${local.name}-gold"
+  description            = "Lakegate month-end balances of ${var.dataset} (code ${var.code_version})"
+  role_arn               = var.job_role_arn
+  glue_version           = var.glue_version
+  worker_type            = var.worker_type
+  number_of_workers      = var.number_of_workers
+  timeout                = var.timeout_minutes
+  max_retries            = 0
+  security_configuration = aws_glue_security_configuration.job.name
+
+  command {
+    name            = "glueetl"
+    python_version  = "3"
+    script_location = "${local.code}/gold_balances.py"
   }
+
+  execution_property {
+    max_concurrent_runs = 1
+  }
+
+  default_arguments = merge(local.common_arguments, {
+    "--spark-event-logs-path" = "s3://${var.bucket_names["artifacts"]}/spark-logs/${local.name}-gold/"
+  })
 
   tags = var.tags
 }

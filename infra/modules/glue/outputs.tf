@@ -22,3 +22,8 @@ output "script_location" {
   description = "S3 URI of the job script the job runs (the smoke test compares it)."
   value       = aws_glue_job.ingest.command[0].script_location
 }
+
+output "gold_job_name" {
+  description = "Name of the Glue gold (month-end balances) job."
+  value       = aws_glue_job.gold.name
+}

@@ -1,0 +1,58 @@
+"""AWS Glue 5.1 entry script of the gold job: month-end balances from published silver.
+
+Same pattern as ingest_transactions.py: Glue passes --key value arguments, the script
+runs under GlueContext where Glue's JVM libraries exist and under a plain SparkSession
+elsewhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import UTC, datetime
+
+BUCKETS = ("bronze", "silver", "gold", "quarantine", "artifacts")
+REQUIRED = ["JOB_NAME", *BUCKETS]
+OPTIONAL = ["dataset", "run_id", "execution_arn", "code_version", "publish_metrics"]
+
+
+def resolve_args(argv: list[str]) -> dict[str, str | None]:
+    from awsglue.utils import getResolvedOptions
+
+    args = dict(getResolvedOptions(argv, REQUIRED))
+    present = [name for name in OPTIONAL if f"--{name}" in argv]
+    args.update(getResolvedOptions(argv, present) if present else {})
+    return {name: args.get(name) for name in REQUIRED + OPTIONAL}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    argv = list(sys.argv if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
+    args = resolve_args(argv)
+
+    from glue_jobs.gold_job import GoldRequest, run_gold
+    from glue_jobs.ingest_transactions import spark_and_job
+    from lakegate.ids import new_run_id
+    from lakegate.storage import Lake
+
+    request = GoldRequest(
+        run_id=args.get("run_id") or new_run_id(datetime.now(UTC), "scheduled"),
+        source=args.get("dataset") or "transactions",
+        code_version=args.get("code_version") or "unknown",
+        execution_arn=args.get("execution_arn") or None,
+    )
+    lake = Lake.from_uris({name: args[name] for name in BUCKETS})
+    cloudwatch = None
+    if (args.get("publish_metrics") or "false").lower() == "true":
+        import boto3
+
+        cloudwatch = boto3.client("cloudwatch")
+    spark, job = spark_and_job(args["JOB_NAME"], argv)
+    summary = run_gold(spark, lake, request, cloudwatch=cloudwatch)
+    if job is not None:
+        job.commit()
+    return summary
+
+
+if __name__ == "__main__":
+    main()

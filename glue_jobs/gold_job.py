@@ -1,0 +1,139 @@
+"""The gold job: month-end balances from published silver (SPEC §8).
+
+It reads only what `_LATEST.json` publishes (the files of its version manifest, never an
+unpromoted run), recomputes every month, and writes an isolated run folder
+`gold/account_balances/schema_v=v1/run_id=<id>/year=/month=/` with `_SUCCESS` last, to
+be promoted like an ingestion run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from pyspark import StorageLevel
+from pyspark.sql import SparkSession
+
+from glue_jobs import gold, sparkio
+from glue_jobs.job import emit, iso_utc, parquet_files, partitions_written, utc_now
+from glue_jobs.schemas import BALANCES_SCHEMA, GOLD_SOURCE_SCHEMA
+from lakegate import layout, pointer
+from lakegate.errors import LakegateError, Refused
+from lakegate.ids import Month, validate_dataset, validate_run_id
+from lakegate.storage import Lake
+from promotion.plan import Version
+
+GOLD_DATASET = "account_balances"
+GOLD_SCHEMA_V = "v1"
+
+
+@dataclass(frozen=True)
+class GoldRequest:
+    run_id: str
+    source: str = "transactions"
+    code_version: str = "unknown"
+    execution_arn: str | None = None
+
+    def __post_init__(self) -> None:
+        validate_run_id(self.run_id)
+        validate_dataset(self.source)
+
+
+def published_silver(lake: Lake, source: str) -> tuple[pointer.Latest, Version]:
+    latest = pointer.read_latest(lake["silver"], source)
+    if latest is None:
+        raise Refused(
+            f"nothing of {source} is published in silver yet: promote an ingestion run first"
+        )
+    return latest, Version.from_json(lake["silver"].read_bytes(latest.manifest))
+
+
+def run_gold(
+    spark: SparkSession,
+    lake: Lake,
+    request: GoldRequest,
+    now: Callable[[], datetime] = utc_now,
+    cloudwatch=None,
+) -> dict:
+    """Build month-end balances from the published silver version; returns _SUCCESS."""
+    started = now()
+    prefix = layout.run_prefix(GOLD_DATASET, GOLD_SCHEMA_V, request.run_id)
+    if next(iter(lake["gold"].list(prefix)), None) is not None:
+        raise Refused(f"run_id {request.run_id} already has output at {lake['gold'].uri(prefix)}")
+    latest, version = published_silver(lake, request.source)
+    months = sorted(Month.from_partition(p) for p in version.partitions)
+    files = [key for p in sorted(version.partitions) for key in version.partitions[p].files]
+    published_rows = sum(content.rows for content in version.partitions.values())
+
+    silver = sparkio.read_parquet_files(
+        spark, [lake["silver"].uri(k) for k in files], GOLD_SOURCE_SCHEMA
+    )
+    balances = (
+        silver.transform(gold.monthly_movements)
+        .transform(gold.month_end_balances(months[-1], request.run_id))
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    try:
+        per_month = gold.balance_counts(balances).collect()  # one row per month
+        sparkio.write_partitioned(balances, lake["gold"].uri(prefix), ["CustomerID", "Currency"])
+    finally:
+        balances.unpersist()
+
+    rows_by_partition = {f"year={r.year}/month={r.month}": r.rows for r in per_month}
+    input_rows = sum(r.transactions for r in per_month)
+    if input_rows != published_rows:
+        raise LakegateError(
+            f"gold run {request.run_id}: counted {input_rows} silver rows, the published"
+            f" version {latest.version} has {published_rows}; no _SUCCESS written"
+        )
+    keys = parquet_files(lake, "gold", prefix)
+    written = sparkio.count_rows(spark, [lake["gold"].uri(k) for k in keys], BALANCES_SCHEMA)
+    if written != sum(rows_by_partition.values()):
+        raise LakegateError(
+            f"gold run {request.run_id}: {written} rows written, {sum(rows_by_partition.values())}"
+            " computed; no _SUCCESS written"
+        )
+    ended = now()
+    summary = {
+        "run_id": request.run_id,
+        "dataset": GOLD_DATASET,
+        "schema_v": GOLD_SCHEMA_V,
+        "run_type": "scheduled",
+        "input_window": {"from": months[0].label, "to": months[-1].label},
+        # No bronze input: every month the run covers is in "partitions" (accounts carry
+        # their balance forward, so no month between the first and the last is empty).
+        "input_files": [],
+        "source_files": files,
+        "source": {
+            "dataset": request.source,
+            "version": latest.version,
+            "manifest": latest.manifest,
+            "rows": published_rows,
+        },
+        "code_version": request.code_version,
+        "started_at": iso_utc(started),
+        "ended_at": iso_utc(ended),
+        "duration_seconds": round((ended - started).total_seconds(), 3),
+        "input_rows": input_rows,
+        "valid_rows_count": written,
+        "quarantined_rows_count": 0,
+        "condemned_rows_count": 0,
+        "quarantine_rate": 0.0,
+        "error_type_distribution": {},
+        "critical_errors": {},
+        "duplicate_detection_rate": 0.0,
+        "auto_condemnation_rate": 0.0,
+        "avg_attempt_count": 0.0,
+        "circuit_breaker_triggers": 0,
+        "accounts_by_partition": {f"year={r.year}/month={r.month}": r.accounts for r in per_month},
+        "partitions": partitions_written(keys, prefix, rows_by_partition),
+        "execution_arn": request.execution_arn,
+    }
+    body = (json.dumps(summary, indent=2) + "\n").encode()
+    lake["gold"].write_bytes(
+        layout.success_key(GOLD_DATASET, GOLD_SCHEMA_V, request.run_id), body, if_none_match=True
+    )
+    emit(summary, cloudwatch, "gold_summary")
+    return summary
