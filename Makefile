@@ -13,7 +13,7 @@ JAVA_HOME := $(shell $(PYTHON) -m lakegate.javacheck --print 2>/dev/null)
 export JAVA_HOME
 export LAKEGATE_LAKE := $(LAKE)
 
-.PHONY: help install java demo test lint artifact checkov backfill promote bench-promotion browser clean
+.PHONY: help install java demo test lint artifact checkov export-quarantine retry-quarantine gold backfill promote bench-promotion browser clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -63,6 +63,15 @@ checkov: $(CHECKOV_VENV)/.installed ## Scan infra/ with checkov (own virtual env
 
 backfill: install ## Re-ingest one month: make backfill YEAR=2024 MONTH=03 [ENV=dev WAIT=1]
 	@$(BIN)/lakegate backfill --dataset $(DATASET) --year "$(YEAR)" --month "$(MONTH)" $(if $(ENV),--env $(ENV) $(if $(WAIT),--wait),--lake $(LAKE))
+
+export-quarantine: install ## Quarantined rows of a run as CSV to correct: make export-quarantine RUN_ID=... [OUT=corrections]
+	@$(BIN)/lakegate quarantine export "$(RUN_ID)" --lake $(LAKE) --dataset $(DATASET) --out "$(or $(OUT),corrections)"
+
+retry-quarantine: install java ## Re-ingest corrected rows as a retry run: make retry-quarantine FILE=corrections/<run>-2024-03.csv
+	@$(BIN)/lakegate quarantine retry $(FILE) --lake $(LAKE) --dataset $(DATASET)
+
+gold: install java ## Month-end balances from published silver into gold (a new gold run)
+	@$(BIN)/lakegate gold --lake $(LAKE) --dataset $(DATASET)
 
 bench-promotion: install ## Promotion time with 1x and 10x data per run (must be flat)
 	$(BIN)/python -m bench.promotion

@@ -182,7 +182,12 @@ def run_ingest(
     try:
         counts = [
             metrics.CountRow(
-                r.outcome, r.error_type, f"year={r.year}/month={r.month}", r.rows, r.attempt_sum
+                r.outcome,
+                r.error_type,
+                f"year={r.year}/month={r.month}",
+                r.rows,
+                r.attempt_sum,
+                r.retry_of,
             )
             for r in transforms.outcome_counts(classified).collect()
         ]

@@ -159,10 +159,17 @@ def with_attempts(prior: DataFrame, run_id: str, at: datetime) -> Callable[[Data
             .when(F.col("_p_attempt").isNotNull(), F.concat("_p_history", this_attempt))
             .otherwise(this_attempt)
         )
+        # A re-submission from another source (a correction): the run whose quarantine
+        # first held this TransactionID, whatever the outcome now (valid = fixed).
+        retry_of = F.when(
+            F.col("_s_attempt").isNull() & F.col("_p_attempt").isNotNull(),
+            F.col("_p_history")[0]["run_id"],
+        )
         return joined.select(
             *df.columns,
             attempt.cast("int").alias("attempt_count"),
             history.alias("retry_history"),
+            retry_of.alias("retry_of"),
         )
 
     return apply
@@ -254,8 +261,9 @@ def condemned_rows(run_id: str, at: datetime) -> Callable[[DataFrame], DataFrame
 
 
 def outcome_counts(classified: DataFrame) -> DataFrame:
-    """The one aggregation: rows and attempt sums per outcome, error type and partition."""
-    return classified.groupBy("outcome", "error_type", "year", "month").agg(
+    """The one aggregation: rows and attempt sums per outcome, error type, partition and
+    the run a re-submitted row was first quarantined by."""
+    return classified.groupBy("outcome", "error_type", "year", "month", "retry_of").agg(
         F.count(F.lit(1)).alias("rows"),
         F.coalesce(F.sum("attempt_count"), F.lit(0)).cast("long").alias("attempt_sum"),
     )

@@ -154,6 +154,83 @@ def cmd_gold(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_quarantine_export(args: argparse.Namespace) -> int:
+    from lakegate.corrections import export_quarantine
+
+    paths = export_quarantine(open_lake(args), args.dataset, args.run_id, Path(args.out))
+    for path in paths:
+        print(f"  {path}  (what was wrong: {path.with_suffix('.errors.csv').name})")
+    print(
+        "Correct the rows in place (keep the header and the file name), then:\n"
+        f"  lakegate quarantine retry {' '.join(str(p) for p in paths)} {lake_label(args)}"
+    )
+    return EXIT_OK
+
+
+def cmd_quarantine_retry(args: argparse.Namespace) -> int:
+    """File corrected CSVs in their bronze months and ingest them as a retry run."""
+    from datetime import UTC, datetime
+
+    from lakegate.corrections import file_corrections
+
+    now = datetime.now(UTC)
+    month = Month.parse(args.year, args.month) if args.year or args.month else None
+    lake = open_lake(args)
+    filed = file_corrections(lake, args.dataset, [Path(f) for f in args.files], now, month)
+    for key in filed.keys:
+        print(f"Filed {lake['bronze'].uri(key)}")
+    if not args.env:
+        window = filed.window
+        run_id = validate_run_id(args.run_id) if args.run_id else new_run_id(now, "retry")
+        return cmd_ingest(
+            argparse.Namespace(
+                **{
+                    **vars(args),
+                    "year": window.first.year,
+                    "month": window.first.month,
+                    "to_year": window.last.year,
+                    "to_month": window.last.month,
+                    "run_type": "retry",
+                    "run_id": run_id,
+                    "input_file": list(filed.keys),
+                    "breaker_threshold": None,
+                    "max_quarantine_rate": None,
+                    "lookback_months": None,
+                    "json": False,
+                }
+            )
+        )
+    import boto3
+
+    from lakegate.aws import console_link, find_state_machine
+
+    sfn = boto3.client("stepfunctions")
+    machine = find_state_machine(sfn, args.env)
+    stamp = now.strftime("%Y%m%dT%H%M%SZ")
+    for month in filed.window.months():
+        keys = [
+            k for k in filed.keys if k.startswith(layout.bronze_month_prefix(args.dataset, month))
+        ]
+        if not keys:
+            continue
+        run_id = f"{stamp}-{month.year:04d}{month.month:02d}_RETRY"
+        execution = sfn.start_execution(
+            stateMachineArn=machine,
+            name=run_id,
+            input=json.dumps(
+                {
+                    "run_type": "retry",
+                    "year": f"{month.year:04d}",
+                    "month": f"{month.month:02d}",
+                    "input_files": ",".join(keys),
+                    "dataset": args.dataset,
+                }
+            ),
+        )["executionArn"]
+        print(f"Started retry {run_id} on {args.env}: {console_link(execution)}")
+    return EXIT_OK
+
+
 def cmd_backfill(args: argparse.Namespace) -> int:
     """One month again as a new run: locally through the job, on AWS through the state
     machine (the execution name is the run id)."""
@@ -403,6 +480,37 @@ def build_parser() -> argparse.ArgumentParser:
     gold_parser.add_argument("--run-id", help="run id (default: generated from the UTC time)")
     gold_parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     gold_parser.set_defaults(handler=cmd_gold)
+
+    quarantine = sub.add_parser(
+        "quarantine",
+        help="export a run's quarantined rows for correction, and retry corrected files",
+        description="The correction loop: export, correct, retry (SPEC §4).",
+    )
+    actions = quarantine.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    actions.required = True
+    export = actions.add_parser(
+        "export",
+        help="write a run's quarantined rows as CSV, one file per bronze month",
+        description="Write <run_id>-<YYYY>-<MM>.csv (bronze columns; malformed lines as"
+        " received) and .errors.csv (what was wrong with each line) per bronze month.",
+    )
+    _add_common(export)
+    export.add_argument("run_id", help="the run whose quarantined rows to export")
+    export.add_argument("--out", default="corrections", help="folder (default ./corrections)")
+    export.set_defaults(handler=cmd_quarantine_export)
+    retry = actions.add_parser(
+        "retry",
+        help="file corrected CSVs in bronze and ingest them as a retry run",
+        description="Each file goes into its bronze month (from its exported name"
+        " …-YYYY-MM.csv, or --year/--month) as retry-<stamp>-<name>. Locally a retry run"
+        " ingests them; with --env one execution per month is started.",
+    )
+    _add_common(retry)
+    retry.add_argument("files", nargs="+", metavar="FILE", help="corrected CSV files")
+    retry.add_argument("--year", help="bronze month's year, when the name does not say")
+    retry.add_argument("--month", help="bronze month, when the name does not say")
+    retry.add_argument("--run-id", help="run id (default: <UTC time>_RETRY)")
+    retry.set_defaults(handler=cmd_quarantine_retry)
 
     backfill = sub.add_parser(
         "backfill",

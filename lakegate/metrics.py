@@ -53,6 +53,7 @@ SUCCESS_FIELDS = (
     "circuit_breaker_triggers",
     "partitions",
     "execution_arn",
+    "retried_from",
 )
 
 # The metrics recorded with every decision on a run (audit events, version manifests).
@@ -110,6 +111,7 @@ class CountRow:
     partition: str  # year=YYYY/month=MM of the bronze month
     rows: int
     attempt_sum: int
+    retry_of: str | None = None  # re-submitted rows: the run that first quarantined them
 
 
 def _rate(part: int, whole: int) -> float:
@@ -123,8 +125,12 @@ def summarize_counts(counts: Iterable[CountRow]) -> dict:
     by_outcome = {outcome: 0 for outcome in OUTCOMES}
     distribution: dict[str, int] = {}
     valid_by_partition: dict[str, int] = {}
+    retried: dict[str, dict[str, int]] = {}
     attempt_sum = 0
     for row in counts:
+        if row.retry_of is not None:
+            outcomes = retried.setdefault(row.retry_of, {o: 0 for o in OUTCOMES})
+            outcomes[row.outcome] += row.rows
         if row.outcome not in by_outcome:
             raise ValueError(f"unknown outcome {row.outcome!r}")
         by_outcome[row.outcome] += row.rows
@@ -151,6 +157,7 @@ def summarize_counts(counts: Iterable[CountRow]) -> dict:
         "auto_condemnation_rate": _rate(by_outcome[CONDEMNED], input_rows),
         "avg_attempt_count": round(attempt_sum / failed, 6) if failed else 0.0,
         "valid_rows_by_partition": dict(sorted(valid_by_partition.items())),
+        "retried_from": dict(sorted(retried.items())),
     }
 
 

@@ -45,7 +45,8 @@ def list_runs(promoter: Promoter) -> list[RunRow]:
     rejected = audit.subjects(promoter.store, promoter.dataset, "reject")
     halted = set(halted_run_ids(promoter.lake, promoter.dataset))
     rows = []
-    refs = silver_runs(promoter.lake, promoter.dataset, promoter.config.known_schema_versions)
+    config = promoter.config
+    refs = silver_runs(promoter.lake, promoter.dataset, config.known_schema_versions, config.bucket)
     for run_id in sorted({r.run_id for r in refs} | halted):
         summary = promoter.summary(run_id) or halt_record(promoter, run_id)
         if run_id in serving:
@@ -65,22 +66,65 @@ def list_runs(promoter: Promoter) -> list[RunRow]:
     return rows
 
 
+@dataclass(frozen=True)
+class RetryStatus:
+    """What became of the rows a run quarantined (SPEC §4): fixed by a later run,
+    condemned on a later attempt, or still pending."""
+
+    quarantined: int
+    fixed: int
+    condemned: int
+
+    @property
+    def pending(self) -> int:
+        return max(self.quarantined - self.fixed - self.condemned, 0)
+
+
+def retry_statuses(rows: list[RunRow]) -> dict[str, RetryStatus]:
+    """Per run, from the `retried_from` counts of every later run with _SUCCESS. A row
+    quarantined again by a retry stays pending for the run that first quarantined it."""
+    later: dict[str, dict[str, int]] = {}
+    for row in rows:
+        if row.status in ("halted", "failed/partial"):
+            continue
+        for origin, outcomes in ((row.summary or {}).get("retried_from") or {}).items():
+            totals = later.setdefault(origin, {"valid": 0, "quarantined": 0, "condemned": 0})
+            for outcome, count in outcomes.items():
+                totals[outcome] += count
+    statuses = {}
+    for row in rows:
+        summary = row.summary or {}
+        retried = (summary.get("retried_from") or {}).values()
+        first_time = summary.get("quarantined_rows_count", 0) - sum(
+            o.get("quarantined", 0) for o in retried
+        )
+        totals = later.get(row.run_id, {})
+        fixed = min(totals.get("valid", 0), first_time)
+        condemned = min(totals.get("condemned", 0), first_time - fixed)
+        statuses[row.run_id] = RetryStatus(first_time, fixed, condemned)
+    return statuses
+
+
 def runs_text(promoter: Promoter) -> str:
     rows = list_runs(promoter)
+    statuses = retry_statuses(rows)
     current = promoter.current()[1]
     lines = [
         f"{'run_id':<34} {'status':<15} {'type':<10} {'window':<17} {'rows':>9} "
-        f"{'valid':>9} {'quar.':>6} {'cond.':>6} {'q-rate':>7}"
+        f"{'valid':>9} {'quar.':>6} {'cond.':>6} {'q-rate':>7}  quarantined later:"
+        f" {'fixed':>5} {'pend.':>5} {'cond.':>5}"
     ]
     for row in rows:
         s = row.summary or {}
         window = s.get("input_window")
+        retry = statuses[row.run_id]
         lines.append(
             f"{row.run_id:<34} {row.status:<15} {s.get('run_type', '-'):<10} "
             f"{(window['from'] + '..' + window['to']) if window else '-':<17} "
             f"{s.get('input_rows', 0):>9,} {s.get('valid_rows_count', 0):>9,} "
             f"{s.get('quarantined_rows_count', 0):>6,} {s.get('condemned_rows_count', 0):>6,} "
-            f"{s.get('quarantine_rate', 0) * 100:>6.2f}%"
+            f"{s.get('quarantine_rate', 0) * 100:>6.2f}%  {'':>18} {retry.fixed:>5,}"
+            f" {retry.pending:>5,} {retry.condemned:>5,}"
         )
     if not rows:
         lines.append("(no runs)")
