@@ -34,6 +34,7 @@ OPTIONAL = [
     "code_version",
     "publish_metrics",
     "input_files",
+    "schema_v",
 ]
 
 
@@ -90,6 +91,7 @@ def build_request(args: dict[str, str | None], today: datetime):
             breaker_threshold=number("breaker_threshold", int),
             max_quarantine_rate=number("max_quarantine_rate", float),
             lookback_months=number("lookback_months", int),
+            schema_v=args.get("schema_v") or None,
         ),
         window=window,
         run_id=args.get("run_id") or new_run_id(today, run_type),

@@ -19,9 +19,9 @@ from glue_jobs.schemas import (
     PRIOR_FAILURES_SCHEMA,
     PUBLISHED_KEYS_SCHEMA,
     QUARANTINE_SCHEMA,
-    SILVER_SCHEMA,
+    SILVER_SCHEMAS,
 )
-from lakegate import bronze, catalog, layout, metrics, pointer
+from lakegate import bronze, catalog, layout, metrics, pointer, schema_versions
 from lakegate.breaker import tripped_error_types
 from lakegate.config import DatasetConfig
 from lakegate.errors import BadArgument, CircuitBreakerTripped, LakegateError, Refused
@@ -135,7 +135,7 @@ def prepare(lake: Lake, request: IngestRequest) -> list[bronze.BronzeFile]:
             f"no bronze files for {ds} in {request.window.first.label}..{request.window.last.label}"
             f" (looked under {lake['bronze'].uri(first)} and the window's other months)"
         )
-    bronze.check_headers(lake["bronze"], files)
+    bronze.check_headers(lake["bronze"], files, request.config.schema_v)
     return files
 
 
@@ -163,9 +163,8 @@ def run_ingest(
     latest = pointer.read_latest(lake["silver"], ds)
     published_months = [m for m in lookback.months() if m not in replaced]
     published_uris = [
-        lake["silver"].uri(prefix)
-        for prefix in pointer.published_prefixes(latest, published_months)
-        if next(iter(lake["silver"].list(prefix)), None) is not None
+        lake["silver"].uri(key)
+        for key in pointer.published_files(lake["silver"], latest, published_months)
     ]
     published = sparkio.read_parquet_files(spark, published_uris, PUBLISHED_KEYS_SCHEMA)
     prior_uris = [
@@ -174,7 +173,8 @@ def run_ingest(
     prior = sparkio.read_parquet_files(spark, prior_uris, PRIOR_FAILURES_SCHEMA)
 
     lines = parsing.bronze_lines(
-        sparkio.read_bronze(spark, [lake["bronze"].uri(f.key) for f in files])
+        sparkio.read_bronze(spark, [lake["bronze"].uri(f.key) for f in files]),
+        schema_versions.columns(cfg.schema_v),
     )
     classified = lines.transform(
         transforms.classify(cfg.currencies, published, prior, request.run_id, started)
@@ -213,7 +213,7 @@ def run_ingest(
         )
         if not tripped:
             sparkio.write_partitioned(
-                classified.transform(transforms.silver_rows(request.run_id)),
+                classified.transform(transforms.silver_rows(request.run_id, cfg.schema_v)),
                 lake["silver"].uri(s_prefix),
                 ["TransactionID"],
             )
@@ -224,7 +224,7 @@ def run_ingest(
     silver_keys = parquet_files(lake, "silver", s_prefix)
     written = {
         "valid_rows_count": sparkio.count_rows(
-            spark, [lake["silver"].uri(k) for k in silver_keys], SILVER_SCHEMA
+            spark, [lake["silver"].uri(k) for k in silver_keys], SILVER_SCHEMAS[cfg.schema_v]
         ),
         "quarantined_rows_count": sparkio.count_rows(
             spark,

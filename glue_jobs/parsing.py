@@ -45,7 +45,7 @@ def split_fields(line: Column) -> Column:
     return F.when(F.instr(line, '"') > 0, quoted).otherwise(F.split(line, ",", -1))
 
 
-def malformed_reason(line: Column, fields: Column, expected: int) -> Column:
+def malformed_reason(line: Column, fields: Column, expected: Column | int) -> Column:
     """Why the line cannot be read as a record, or null when it can."""
     return (
         F.when(F.instr(line, REPLACEMENT_CHAR) > 0, F.lit("bytes that are not valid UTF-8"))
@@ -55,7 +55,7 @@ def malformed_reason(line: Column, fields: Column, expected: int) -> Column:
         )
         .when(
             F.size(fields) != expected,
-            F.format_string(f"%d fields, expected {expected}", F.size(fields)),
+            F.format_string("%d fields, expected %d", F.size(fields), F.lit(expected)),
         )
     )
 
@@ -64,8 +64,10 @@ def bronze_lines(files: DataFrame, columns: tuple[str, ...] = INPUT_COLUMNS) -> 
     """Whole-file rows (uri, value) -> one row per non-blank data line.
 
     Columns: source_file (bronze key), source_line (1-based physical line), year, month
-    (the bronze folder's month), line, malformed (reason or null), and the input columns
-    as received (untrimmed strings, null for a malformed line).
+    (the bronze folder's month), line, malformed (reason or null), and `columns` as
+    received (untrimmed strings, null for a malformed line). A line must have as many
+    fields as its file's header; a column the header lacks (an older schema version's
+    file) is null.
     """
     keyed = files.select(
         F.regexp_extract("uri", SOURCE_KEY_PATTERN, 1).alias("source_file"),
@@ -81,6 +83,7 @@ def bronze_lines(files: DataFrame, columns: tuple[str, ...] = INPUT_COLUMNS) -> 
         "year",
         "month",
         *[F.array_position(header, name).cast("int").alias(f"_pos_{name}") for name in columns],
+        F.size(header).alias("_header_size"),
         F.posexplode("lines").alias("_index", "_text"),
     )
     lines = (
@@ -88,8 +91,10 @@ def bronze_lines(files: DataFrame, columns: tuple[str, ...] = INPUT_COLUMNS) -> 
         .select("*", F.regexp_replace("_text", "\r$", "").alias("line"))
         .where(F.length(trimmed(F.col("line"))) > 0)
     )
-    with_fields = lines.select("*", split_fields(F.col("line")).alias("_fields")).select(
-        "*", malformed_reason(F.col("line"), F.col("_fields"), len(columns)).alias("malformed")
+    fields = lines.select("*", split_fields(F.col("line")).alias("_fields"))
+    with_fields = fields.select(
+        "*",
+        malformed_reason(F.col("line"), F.col("_fields"), F.col("_header_size")).alias("malformed"),
     )
     ok = F.col("malformed").isNull()
     return with_fields.select(
@@ -100,7 +105,9 @@ def bronze_lines(files: DataFrame, columns: tuple[str, ...] = INPUT_COLUMNS) -> 
         "line",
         "malformed",
         *[
-            F.when(ok, F.try_element_at("_fields", F.col(f"_pos_{name}"))).alias(name)
+            F.when(
+                ok & (F.col(f"_pos_{name}") > 0), F.try_element_at("_fields", F.col(f"_pos_{name}"))
+            ).alias(name)
             for name in columns
         ],
     )

@@ -12,15 +12,17 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from lakegate.bronze import INPUT_COLUMNS
+from lakegate import schema_versions
 
 AMOUNT_TYPE = DecimalType(18, 2)
 
 # One row per bronze file: Spark's text source read whole-file.
 BRONZE_TEXT_SCHEMA = StructType([StructField("value", StringType())])
 
-# The bronze columns as received (strings, untrimmed).
-RAW_SCHEMA = StructType([StructField(name, StringType()) for name in INPUT_COLUMNS])
+# The bronze columns as received (strings, untrimmed): those of the newest schema version,
+# so quarantine keeps every column any version has (null where a file lacks one).
+ALL_INPUT_COLUMNS = schema_versions.columns(list(schema_versions.SCHEMA_VERSIONS)[-1])
+RAW_SCHEMA = StructType([StructField(name, StringType()) for name in ALL_INPUT_COLUMNS])
 
 HISTORY_ENTRY = StructType(
     [
@@ -47,6 +49,14 @@ SILVER_SCHEMA = StructType(
         *PARTITION_FIELDS,
     ]
 )
+
+# Silver schema v2 adds the nullable Channel (lakegate.schema_versions); v1 runs lack it.
+SILVER_SCHEMAS = {
+    "v1": SILVER_SCHEMA,
+    "v2": StructType(
+        [*SILVER_SCHEMA.fields[:5], StructField("Channel", StringType()), *SILVER_SCHEMA.fields[5:]]
+    ),
+}
 
 QUARANTINE_SCHEMA = StructType(
     [

@@ -14,11 +14,13 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from glue_jobs import rules as R
+from glue_jobs.parsing import trimmed
 from glue_jobs.schemas import (
     CONDEMNED_SCHEMA,
     HISTORY_ENTRY,
     QUARANTINE_SCHEMA,
     SILVER_SCHEMA,
+    SILVER_SCHEMAS,
 )
 from lakegate.attempts import MAX_ATTEMPTS
 from lakegate.metrics import CONDEMNED, CRITICAL_TYPES, QUARANTINED, VALID
@@ -214,12 +216,29 @@ def classify(
 
 
 def _conform(df: DataFrame, schema) -> DataFrame:
-    return df.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
+    """Exactly the schema's columns, in order; one the frame lacks (a column of a newer
+    schema version than the run reads) is null."""
+    return df.select(
+        *[
+            (F.col(f.name) if f.name in df.columns else F.lit(None)).cast(f.dataType).alias(f.name)
+            for f in schema.fields
+        ]
+    )
 
 
-def silver_rows(run_id: str) -> Callable[[DataFrame], DataFrame]:
+def silver_rows(run_id: str, schema_v: str = "v1") -> Callable[[DataFrame], DataFrame]:
+    """Valid rows in the silver schema of `schema_v`; a column v1 lacks (v2's Channel) is
+    trimmed, empty means null."""
+    schema = SILVER_SCHEMAS[schema_v]
+
     def apply(classified: DataFrame) -> DataFrame:
+        added = [
+            F.nullif(trimmed(F.col(f.name)), F.lit("")).alias(f.name)
+            for f in schema.fields
+            if f.name not in SILVER_SCHEMA.fieldNames() and f.name in classified.columns
+        ]
         rows = classified.where(F.col("outcome") == VALID).select(
+            *added,
             F.col(TID).alias("TransactionID"),
             F.col(R.value("CustomerID")).alias("CustomerID"),
             F.col("amount").alias("TransactionAmount"),
@@ -232,7 +251,7 @@ def silver_rows(run_id: str) -> Callable[[DataFrame], DataFrame]:
             "year",
             "month",
         )
-        return _conform(rows, SILVER_SCHEMA)
+        return _conform(rows, schema)
 
     return apply
 

@@ -10,18 +10,13 @@ import csv
 import zlib
 from dataclasses import dataclass
 
-from lakegate import layout
+from lakegate import layout, schema_versions
 from lakegate.errors import SchemaError
 from lakegate.ids import Month, MonthWindow
 from lakegate.storage import Storage
 
-INPUT_COLUMNS = (
-    "TransactionID",
-    "CustomerID",
-    "TransactionAmount",
-    "Currency",
-    "TransactionTimestamp",
-)
+# The columns of schema v1, which every version keeps (lakegate.schema_versions).
+INPUT_COLUMNS = schema_versions.REQUIRED_COLUMNS
 HEADER_PROBE_BYTES = 64 * 1024
 # A bronze file is read whole by one task: larger files must be split by the producer.
 MAX_FILE_BYTES = 1024**3
@@ -83,32 +78,20 @@ def _first_line(key: str, head: bytes) -> str:
     return text.removeprefix("\ufeff").rstrip("\r")
 
 
-def parse_header(
-    key: str, head: bytes, expected: tuple[str, ...] = INPUT_COLUMNS
-) -> tuple[str, ...]:
-    """The header's column names in file order; SchemaError unless they are exactly
-    `expected` in any order."""
+def parse_header(key: str, head: bytes, target: str = "v1") -> tuple[str, ...]:
+    """The header's column names in file order; SchemaError unless they are the columns
+    of the target schema version or of an older one (schema_versions), in any order."""
     line = _first_line(key, head)
     try:
         names = tuple(name.strip() for name in next(csv.reader([line])))
     except (csv.Error, StopIteration):
         names = ()
-    shown = ",".join(names) if names else line[:200]
-    problems = []
-    missing = [c for c in expected if c not in names]
-    extra = [n for n in names if n not in expected]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if missing:
-        problems.append("missing " + ", ".join(missing))
-    if extra:
-        problems.append("unexpected " + ", ".join(repr(n) for n in extra))
-    if repeated:
-        problems.append("repeated " + ", ".join(repeated))
-    if problems:
-        raise SchemaError(f"SCHEMA_ERROR {key}: {'; '.join(problems)} (header: {shown})")
+    if not names:
+        raise SchemaError(f"SCHEMA_ERROR {key}: no header (first line: {line[:200]})")
+    schema_versions.header_version(key, names, target)
     return names
 
 
-def check_headers(storage: Storage, files: list[BronzeFile]) -> None:
+def check_headers(storage: Storage, files: list[BronzeFile], target: str = "v1") -> None:
     for item in files:
-        parse_header(item.key, storage.read_head(item.key, HEADER_PROBE_BYTES))
+        parse_header(item.key, storage.read_head(item.key, HEADER_PROBE_BYTES), target)

@@ -75,6 +75,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         breaker_threshold=args.breaker_threshold,
         max_quarantine_rate=args.max_quarantine_rate,
         lookback_months=args.lookback_months,
+        schema_v=getattr(args, "schema_v", None),
     )
     window = _window(args)
     from datetime import UTC, datetime
@@ -467,6 +468,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-quarantine-rate", type=float, help="override the gate's quarantine rate"
     )
     ingest.add_argument("--lookback-months", type=int, help="override the duplicate look-back")
+    ingest.add_argument(
+        "--schema-v",
+        help="schema version the run writes (default: the dataset's, v1); older headers are"
+        " read with the added columns null",
+    )
     ingest.add_argument("--json", action="store_true", help="print the run summary as JSON")
     ingest.set_defaults(handler=cmd_ingest)
 

@@ -24,7 +24,7 @@ class DatasetConfig:
     # from the run's window into published silver and quarantine.
     lookback_months: int = 3
     schema_v: str = "v1"
-    known_schema_versions: tuple[str, ...] = field(default=("v1",))
+    known_schema_versions: tuple[str, ...] = field(default=("v1", "v2"))
     # The bucket its runs, _LATEST.json and current/ live in: silver for ingested
     # datasets, gold for what the gold job derives from them.
     bucket: str = "silver"
@@ -32,6 +32,10 @@ class DatasetConfig:
     def __post_init__(self) -> None:
         validate_dataset(self.name)
         validate_schema_v(self.schema_v)
+        if self.schema_v not in self.known_schema_versions:
+            raise BadArgument(
+                f"schema {self.schema_v} is not one of {', '.join(self.known_schema_versions)}"
+            )
         for code in self.currencies:
             if not re.fullmatch(r"[A-Z]{3}", code):
                 raise BadArgument(f"currency {code!r} in the allow-list is not three letters A-Z")

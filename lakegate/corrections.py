@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from lakegate import bronze, layout
+from lakegate import bronze, layout, schema_versions
 from lakegate.errors import BadArgument, Refused
 from lakegate.ids import Month, MonthWindow, validate_dataset, validate_run_id
 from lakegate.storage import Lake
 
 EXPORT_NAME = re.compile(r"-(?P<year>[0-9]{4})-(?P<month>[0-9]{2})\.csv$")
 ERROR_COLUMNS = ("line", "TransactionID", "error_type", "error_message", "attempt_count")
-_READ_COLUMNS = (*bronze.INPUT_COLUMNS, "raw_line", "error_type", "error_message", "attempt_count")
+_NOTE_COLUMNS = ("raw_line", "error_type", "error_message", "attempt_count")
 
 
 def _quarantined_rows(lake: Lake, dataset: str, run_id: str) -> dict[Month, list[dict]]:
@@ -38,15 +38,31 @@ def _quarantined_rows(lake: Lake, dataset: str, run_id: str) -> dict[Month, list
         month = Month.from_partition("/".join(item.key[len(prefix) :].split("/")[:2]))
         table = pq.read_table(
             io.BytesIO(lake["quarantine"].read_bytes(item.key)),
-            columns=list(_READ_COLUMNS),
             use_threads=False,  # pyarrow's pool can abort the process at exit
         )
+        wanted = [c for c in _all_columns() if c in table.column_names] + list(_NOTE_COLUMNS)
+        table = table.select(wanted)
         by_month.setdefault(month, []).extend(table.to_pylist())
     return by_month
 
 
+def _all_columns() -> tuple[str, ...]:
+    return schema_versions.columns(list(schema_versions.SCHEMA_VERSIONS)[-1])
+
+
+def _header(rows: list[dict]) -> tuple[str, ...]:
+    """The oldest schema version whose columns hold every value the rows have."""
+    for version in schema_versions.SCHEMA_VERSIONS:
+        names = schema_versions.columns(version)
+        extra = {k for r in rows for k in _all_columns() if k not in names and r.get(k) is not None}
+        if not extra:
+            return names
+    return _all_columns()
+
+
 def export_quarantine(lake: Lake, dataset: str, run_id: str, out: Path) -> list[Path]:
-    """Write `<out>/<run_id>-<YYYY>-<MM>.csv` (+ `.errors.csv`) per bronze month."""
+    """Write `<out>/<run_id>-<YYYY>-<MM>.csv` (+ `.errors.csv`) per bronze month, in the
+    oldest schema version that holds the rows' values."""
     validate_dataset(dataset)
     validate_run_id(run_id)
     by_month = _quarantined_rows(lake, dataset, run_id)
@@ -56,7 +72,8 @@ def export_quarantine(lake: Lake, dataset: str, run_id: str, out: Path) -> list[
     written = []
     for month, rows in sorted(by_month.items()):
         data, errors = io.StringIO(), io.StringIO()
-        data.write(",".join(bronze.INPUT_COLUMNS) + "\n")
+        header = _header(rows)
+        data.write(",".join(header) + "\n")
         notes = csv.writer(errors, lineterminator="\n")
         notes.writerow(ERROR_COLUMNS)
         values = csv.writer(data, lineterminator="\n")
@@ -64,7 +81,7 @@ def export_quarantine(lake: Lake, dataset: str, run_id: str, out: Path) -> list[
             if row["error_type"] == "MALFORMED_ROW":
                 data.write(row["raw_line"] + "\n")  # as received: fix the line itself
             else:
-                values.writerow(["" if row[c] is None else row[c] for c in bronze.INPUT_COLUMNS])
+                values.writerow(["" if row.get(c) is None else row[c] for c in header])
             notes.writerow(
                 [
                     line,
@@ -117,7 +134,9 @@ def file_corrections(
             f"{layout.bronze_month_prefix(dataset, target)}"
             f"retry-{now.strftime('%Y%m%dT%H%M%SZ')}-{safe}"
         )
-        bronze.parse_header(key, data[: bronze.HEADER_PROBE_BYTES])
+        # Any registered version; the retry run refuses one newer than it writes.
+        newest = list(schema_versions.SCHEMA_VERSIONS)[-1]
+        bronze.parse_header(key, data[: bronze.HEADER_PROBE_BYTES], newest)
         planned.append((key, target, data))
     for key, _, data in planned:
         lake["bronze"].write_bytes(key, data, if_none_match=True)

@@ -77,14 +77,16 @@ def read_latest(storage: Storage, dataset: str) -> Latest | None:
     return Latest.from_json(data, etag=etag)
 
 
-def published_prefixes(latest: Latest | None, months: list[Month]) -> list[str]:
-    """Silver run-partition prefixes that make up the published content of `months`."""
+def published_files(storage: Storage, latest: Latest | None, months: list[Month]) -> list[str]:
+    """Keys of the data files the published version serves for `months`, read from its
+    version manifest, so runs of every schema version are found where they are."""
     if latest is None:
         return []
-    wanted = {m.partition: m for m in months}
+    manifest = json.loads(storage.read_bytes(latest.manifest))
+    wanted = {m.partition for m in months}
     return [
-        layout.run_partition_prefix(latest.dataset, latest.schema_v, run_id, wanted[partition])
-        for partition, runs in sorted(latest.partitions.items())
+        key
+        for partition, content in sorted(manifest["partitions"].items())
         if partition in wanted
-        for run_id in runs
+        for key in content["files"]
     ]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from lakegate.ids import Month
 from lakegate.metrics import key_metrics
+from lakegate.schema_versions import SCHEMA_VERSIONS, newer
 
 
 @dataclass(frozen=True)
@@ -125,9 +126,13 @@ def plan_promotion(
             )
         else:
             partitions[partition] = added
+    # The newest schema among what is served: readers read every older one with it.
+    schema_v = summary["schema_v"]
+    if current is not None and current.schema_v in SCHEMA_VERSIONS and schema_v in SCHEMA_VERSIONS:
+        schema_v = newer(current.schema_v, schema_v)
     return Version(
         dataset=summary["dataset"],
-        schema_v=summary["schema_v"],
+        schema_v=schema_v,
         version=(current.version if current else 0) + 1,
         partitions=partitions,
         action="promote",

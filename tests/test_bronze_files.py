@@ -33,7 +33,8 @@ def test_headers_with_the_five_columns_in_any_order_are_accepted(head):
             "TransactionID,CustomerID,Amount,Currency,TransactionTimestamp\n",
             "missing TransactionAmount; unexpected 'Amount'",
         ),
-        (GOOD + ",Channel\n", "unexpected 'Channel'"),
+        (GOOD + ",Channel\n", "the header has Channel (schema v2), but v1 is configured"),
+        (GOOD + ",Region\n", "unexpected 'Region' (header: "),
         ("TransactionID,CustomerID,TransactionAmount,Currency\n", "missing TransactionTimestamp"),
         (GOOD + ",Currency\n", "repeated Currency"),
         ("TransactionID;CustomerID;TransactionAmount;Currency;TransactionTimestamp\n", "missing"),
@@ -80,3 +81,26 @@ def test_window_listing_skips_markers_and_refuses_unknown_files(lake):
     bronze.write_bytes("transactions/year=2024/month=03/notes.txt", b"x")
     with pytest.raises(SchemaError, match=r"notes\.txt: not a \.csv"):
         list_window_files(bronze, "transactions", MonthWindow(Month(2024, 3), Month(2024, 3)))
+
+
+def test_an_older_header_is_read_by_a_newer_schema_and_v2_headers_by_v2():
+    assert parse_header(KEY, (GOOD + "\n").encode(), "v2") == tuple(GOOD.split(","))
+    v2 = "Channel," + GOOD
+    assert parse_header(KEY, (v2 + "\n").encode(), "v2")[0] == "Channel"
+    with pytest.raises(SchemaError, match="unexpected 'Region'"):
+        parse_header(KEY, (v2 + ",Region\n").encode(), "v2")
+
+
+def test_the_registry_refuses_a_non_additive_version():
+    from lakegate.schema_versions import SCHEMA_VERSIONS, V1, check_additive
+
+    check_additive(SCHEMA_VERSIONS)
+    retyped = {"v1": V1, "v2": (*V1[:2], ("TransactionAmount", "string"), *V1[3:])}
+    with pytest.raises(SchemaError, match=r"TransactionAmount decimal\(18,2\) -> string"):
+        check_additive(retyped)
+    dropped = {"v1": V1, "v2": V1[:4]}
+    with pytest.raises(SchemaError, match="TransactionTimestamp dropped or renamed"):
+        check_additive(dropped)
+    renamed = {"v1": V1, "v2": (*V1[:3], ("Ccy", "string"), V1[4])}
+    with pytest.raises(SchemaError, match="Currency dropped or renamed"):
+        check_additive(renamed)

@@ -12,7 +12,7 @@ import hcl2
 import pytest
 
 from glue_jobs.ingest_transactions import OPTIONAL, REQUIRED
-from glue_jobs.schemas import PARTITION_FIELDS, SILVER_SCHEMA
+from glue_jobs.schemas import PARTITION_FIELDS, SILVER_SCHEMAS
 from lakegate import aws, layout
 from lakegate.metrics import EMITTED_METRICS, METRIC_DIMENSION, METRIC_NAMESPACE
 from lakegate.templating import placeholders
@@ -225,10 +225,9 @@ def test_the_catalog_table_has_the_silver_columns():
     columns = hcl2.loads(f"x = {columns[2:-1]}\n")["x"] if isinstance(columns, str) else columns
     declared = [(unquote(c["name"]), unquote(c["type"])) for c in columns]
     partition_names = {f.name for f in PARTITION_FIELDS}
+    newest = list(SILVER_SCHEMAS.values())[-1]
     expected = [
-        (f.name, f.dataType.simpleString())
-        for f in SILVER_SCHEMA.fields
-        if f.name not in partition_names
+        (f.name, f.dataType.simpleString()) for f in newest.fields if f.name not in partition_names
     ]
     assert declared == expected
     keys = [unquote(k["name"]) for k in table["partition_keys"]]

@@ -205,7 +205,8 @@ def test_schema_drift_fails_before_anything_is_written(spark, lake):
     assert str(caught.value) == (
         "SCHEMA_ERROR transactions/year=2024/month=03/b.csv: missing TransactionAmount;"
         " unexpected 'Amount' (header: TransactionID,CustomerID,Amount,Currency,"
-        "TransactionTimestamp)"
+        "TransactionTimestamp); only registered, additive schema versions are read"
+        " (docs/schema-evolution.md)"
     )
     assert list(lake["silver"].list("")) == [] and list(lake["quarantine"].list("")) == []
 
@@ -271,7 +272,28 @@ def test_attempts_go_zero_one_two_then_condemned_across_runs(spark, lake):
 
 
 def _publish(lake, partitions: dict[str, list[str]]):
-    """Stand in for the promoter: point _LATEST.json at runs."""
+    """Stand in for the promoter: a version manifest of the runs' files, and
+    _LATEST.json pointing at it."""
+    manifest = {
+        "partitions": {
+            partition: {
+                "runs": runs,
+                "files": [
+                    item.key
+                    for run in runs
+                    for item in lake["silver"].list(
+                        layout.run_prefix("transactions", "v1", run) + partition + "/"
+                    )
+                    if item.key.endswith(".parquet")
+                ],
+                "rows": 0,
+            }
+            for partition, runs in partitions.items()
+        }
+    }
+    lake["silver"].write_bytes(
+        "transactions/_versions/v00000001.json", json.dumps(manifest).encode()
+    )
     latest = Latest(
         "transactions",
         "v1",

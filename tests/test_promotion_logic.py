@@ -24,7 +24,7 @@ def test_a_clean_run_at_the_rate_limit_passes():
     ("summary", "flags", "failing", "detail"),
     [
         (None, {}, "success", "run r1 has no _SUCCESS"),
-        ({**OK, "schema_v": "v9"}, {}, "schema_v", "schema v9 (known: v1)"),
+        ({**OK, "schema_v": "v9"}, {}, "schema_v", "schema v9 (known: v1, v2)"),
         ({**OK, "quarantine_rate": 0.0501}, {}, "quarantine_rate", "5.01% > limit 5.00%"),
         (
             {**OK, "critical_errors": {"BUSINESS_DUPLICATE": 2}},

@@ -2,14 +2,16 @@ locals {
   name     = "${var.name_prefix}-${var.environment}"
   database = replace(local.name, "-", "_") # lakegate.aws.glue_catalog: lakegate_<env>
   code     = "s3://${var.bucket_names["artifacts"]}/glue/${var.code_version}"
-  # Columns of silver (glue_jobs/schemas.py SILVER_SCHEMA without the partition columns);
-  # tests/test_infra.py compares the two.
+  # Columns of silver in its newest schema version (glue_jobs/schemas.py SILVER_SCHEMAS,
+  # without the partition columns); tests/test_infra.py compares them. Parquet is read by
+  # name, so files of older versions give null for the columns they lack.
   silver_columns = [
     { name = "TransactionID", type = "string" },
     { name = "CustomerID", type = "string" },
     { name = "TransactionAmount", type = "decimal(18,2)" },
     { name = "Currency", type = "string" },
     { name = "TransactionTimestamp", type = "timestamp" },
+    { name = "Channel", type = "string" },
     { name = "source_file", type = "string" },
     { name = "source_line", type = "int" },
     { name = "row_hash", type = "string" },
@@ -57,7 +59,7 @@ resource "aws_glue_catalog_database" "lake" {
 resource "aws_glue_catalog_table" "silver" {
   name          = var.dataset
   database_name = aws_glue_catalog_database.lake.name
-  description   = "Published ${var.dataset} (schema v1), maintained by the Lakegate promoter"
+  description   = "Published ${var.dataset} (every schema version), maintained by the Lakegate promoter"
   table_type    = "EXTERNAL_TABLE"
 
   parameters = {
@@ -186,6 +188,7 @@ resource "aws_glue_job" "ingest" {
   default_arguments = merge(local.common_arguments, {
     "--spark-event-logs-path" = "s3://${var.bucket_names["artifacts"]}/spark-logs/${local.name}-ingest/"
     "--run_type"              = "scheduled"
+    "--schema_v"              = var.schema_v
   })
 
   tags = var.tags

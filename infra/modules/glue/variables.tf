@@ -25,6 +25,17 @@ variable "dataset" {
   }
 }
 
+variable "schema_v" {
+  description = "Silver schema version the ingestion job writes (lakegate/schema_versions.py); files with an older header are read with the added columns null."
+  type        = string
+  default     = "v1"
+
+  validation {
+    condition     = contains(["v1", "v2"], var.schema_v)
+    error_message = "schema_v must be a registered version: v1 or v2."
+  }
+}
+
 variable "bucket_names" {
   description = "Lake bucket names by role (the storage module's bucket_names)."
   type        = map(string)

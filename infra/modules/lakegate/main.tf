@@ -41,6 +41,7 @@ module "glue" {
   kms_key_arn       = module.storage.kms_key_arn
   job_role_arn      = module.iam.job_role_arn
   code_version      = var.code_version
+  schema_v          = var.schema_v
   worker_type       = var.worker_type
   number_of_workers = var.number_of_workers
   tags              = var.tags
@@ -51,6 +52,7 @@ module "orchestration" {
 
   environment        = var.environment
   dataset            = var.dataset
+  schema_v           = var.schema_v
   glue_job_name      = module.glue.job_name
   glue_job_arn       = module.glue.job_arn
   silver_bucket_name = module.storage.bucket_names["silver"]

@@ -24,6 +24,12 @@ variable "dataset" {
   default     = "transactions"
 }
 
+variable "schema_v" {
+  description = "Silver schema version runs write (v1, or v2 after the migration in docs/schema-evolution.md)."
+  type        = string
+  default     = "v1"
+}
+
 variable "domains" {
   description = "Domain teams with a silver/gold prefix of their own."
   type        = list(string)
