@@ -192,6 +192,10 @@ def run_ingest(
             for r in transforms.outcome_counts(classified).collect()
         ]
         row_metrics = metrics.summarize_counts(counts)
+        if request.run_type != "retry":
+            # Only a retry run re-submits corrected rows. In a backfill, a TransactionID
+            # seen in quarantine before is usually the accepted original of a duplicate.
+            row_metrics["retried_from"] = {}
         window = timedelta(minutes=cfg.breaker_window_minutes)
         recent = catalog.recently_finished(lake, ds, cfg.known_schema_versions, started - window)
         tripped = tripped_error_types(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from glue_jobs import rules as R
@@ -108,6 +108,13 @@ def with_duplicates(published: DataFrame) -> Callable[[DataFrame], DataFrame]:
     return apply
 
 
+def _latest_first() -> Column:
+    """Ordering of prior failures: the highest attempt first; among equal attempts (the
+    same record quarantined by two runs, e.g. a run and its backfill) the one whose
+    history starts with the smaller run id, so the choice never depends on row order."""
+    return F.struct(-F.col("attempt_count"), F.col("retry_history")[0]["run_id"])
+
+
 def with_attempts(prior: DataFrame, run_id: str, at: datetime) -> Callable[[DataFrame], DataFrame]:
     """attempt_count and retry_history of failed rows (SPEC §4; lakegate.attempts).
 
@@ -124,14 +131,14 @@ def with_attempts(prior: DataFrame, run_id: str, at: datetime) -> Callable[[Data
             F.col("row_hash").alias("_s_hash"),
         ).agg(
             F.max("attempt_count").alias("_s_attempt"),
-            F.max_by("retry_history", "attempt_count").alias("_s_history"),
+            F.min_by("retry_history", _latest_first()).alias("_s_history"),
         )
         by_id = (
             prior.where(F.col("TransactionID").isNotNull())
             .groupBy(F.col("TransactionID").alias("_p_id"))
             .agg(
                 F.max("attempt_count").alias("_p_attempt"),
-                F.max_by("retry_history", "attempt_count").alias("_p_history"),
+                F.min_by("retry_history", _latest_first()).alias("_p_history"),
             )
         )
         joined = df.join(

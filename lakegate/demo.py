@@ -67,11 +67,12 @@ def run_demo(root: Path, shown_lake: str) -> int:
     section("2. Ingest: validate, quarantine, condemn, write silver, _SUCCESS last")
     from glue_jobs.job import IngestRequest, prepare, run_ingest
     from lakegate.config import dataset_config
+    from lakegate.corrections import export_quarantine, file_corrections
     from lakegate.javacheck import ensure_java17
     from lakegate.pointer import read_latest
     from promotion.identity import local_caller
     from promotion.publisher import Promoter
-    from promotion.review import review_data, review_html, review_text
+    from promotion.review import review_data, review_html, review_text, runs_text
 
     run_id = new_run_id(datetime.now(UTC), "scheduled")
     request = IngestRequest(
@@ -109,7 +110,61 @@ def run_demo(root: Path, shown_lake: str) -> int:
     print(f"  published version {version.version}, approved by {version.approved_by}")
     print(indent(lake["silver"].read_text(layout.latest_key("transactions"))))
 
-    section("5. A failed run is never published")
+    section("5. Gold: month-end balances from published silver, promoted the same way")
+    gold = GoldStep(spark, lake)
+    gold.build_and_promote("balances of the first load")
+
+    section("6. Backfill: a late file for March, March ingested again as a new run")
+    late = f"transactions/{MONTHS[2].partition}/late-arrivals.csv"
+    lake["bronze"].write_bytes(late, LATE_MARCH.encode())
+    print(
+        f"  a late file arrived: {lake['bronze'].uri(late)} ({LATE_MARCH.count(chr(10)) - 1} rows)"
+    )
+    backfill = IngestRequest(
+        dataset_config("transactions"),
+        MonthWindow(MONTHS[2], MONTHS[2]),
+        new_run_id(datetime.now(UTC), "backfill"),
+        "backfill",
+        code_version=__version__,
+    )
+    done = run_ingest(spark, lake, backfill)
+    print(
+        f"  backfill {backfill.run_id}: {done['input_rows']:,} rows, {done['valid_rows_count']:,}"
+        f" valid, {done['quarantined_rows_count']} quarantined"
+    )
+    version = promoter.promote(backfill.run_id, DEMO_APPROVER, "make demo: March with late file")
+    print(f"  promoted as version {version.version}: only March moves to the new run")
+    gold.build_and_promote("balances after the March backfill")
+
+    section("7. Corrections: quarantined rows exported, fixed by a reviewer, retried")
+    exported = export_quarantine(lake, "transactions", run_id, root / "corrections")
+    fixed = sum(correct_like_a_reviewer(path) for path in exported)
+    print(
+        f"  exported {len(exported)} files to {exported[0].parent}; the reviewer fixed"
+        f" {fixed} rows (currency codes, amounts written with a thousands separator) and"
+        " left the others out: they stay pending"
+    )
+    filed = file_corrections(lake, "transactions", exported, datetime.now(UTC))
+    retry = IngestRequest(
+        dataset_config("transactions"),
+        filed.window,
+        new_run_id(datetime.now(UTC), "retry"),
+        "retry",
+        code_version=__version__,
+        input_files=filed.keys,
+    )
+    done = run_ingest(spark, lake, retry)
+    print(
+        f"  retry {retry.run_id}: {done['valid_rows_count']} rows now valid,"
+        f" {done['quarantined_rows_count']} back in quarantine (attempt_count 1),"
+        f" {done['condemned_rows_count']} condemned"
+    )
+    version = promoter.promote(retry.run_id, DEMO_APPROVER, "make demo: corrected rows")
+    print(f"  promoted as version {version.version}: the fixed rows are appended")
+    print(indent(runs_text(promoter)))
+    gold.build_and_promote("balances with the corrected rows")
+
+    section("8. A failed run is never published")
     halted = IngestRequest(
         dataset_config("transactions", breaker_threshold=5),
         MonthWindow(MONTHS[-1], MONTHS[-1]),
@@ -128,11 +183,132 @@ def run_demo(root: Path, shown_lake: str) -> int:
     latest = read_latest(lake["silver"], "transactions")
     print(f"  _LATEST.json still at version {latest.version}")
 
+    section("9. Where it ended: published versions and month-end balances")
+    print(indent(versions_text(promoter)))
+    print()
+    print(indent(versions_text(gold.promoter)))
+    print()
+    print(indent(balances_table(lake, "2024", 1)))
+
     section("Next")
     print(f"  lakegate runs --lake {shown_lake}                 every run and what is published")
     print(f"  lakegate audit --lake {shown_lake}                who promoted what, when, why")
     print(f"  make backfill YEAR=2024 MONTH=03 LAKE={shown_lake}   re-ingest one month")
+    print("  sql/month_end_balances.sql                  the analysts' quarter query (Athena)")
     return 0 if matches and latest.version == version.version else 1
+
+
+# March transactions that arrive after the scheduled run (seen by the backfill).
+LATE_MARCH = (
+    "TransactionID,CustomerID,TransactionAmount,Currency,TransactionTimestamp\n"
+    "LATE0001,C0001,250.00,EUR,2024-03-30 09:15:00\n"
+    "LATE0002,C0002,-75.40,EUR,2024-03-30 11:00:00\n"
+    "LATE0003,C0003,1200.00,USD,2024-03-31 23:59:59\n"
+)
+
+
+def correct_like_a_reviewer(path: Path) -> int:
+    """What a reviewer would fix by hand: currency codes and amounts with a thousands
+    separator. The file keeps only the corrected rows: the others are left out of this
+    retry and stay pending in quarantine."""
+    import csv
+    import io
+
+    from lakegate.config import DEFAULT_CURRENCIES
+
+    errors = {int(e["line"]): e for e in csv.DictReader(path.with_suffix(".errors.csv").open())}
+    lines = path.read_text().splitlines()
+    header = next(csv.reader([lines[0]]))
+    kept = [lines[0]]
+    for number in range(2, len(lines) + 1):
+        error = errors[number]
+        if error["error_type"] not in ("CURRENCY_ERROR", "TYPE_ERROR"):
+            continue
+        values = dict(zip(header, next(csv.reader([lines[number - 1]])), strict=False))
+        before = dict(values)
+        if error["error_type"] == "CURRENCY_ERROR":
+            code = values["Currency"].strip().upper()
+            values["Currency"] = code if code in DEFAULT_CURRENCIES else "EUR"
+        elif "," in values["TransactionAmount"]:
+            values["TransactionAmount"] = values["TransactionAmount"].replace(",", "")
+        if values != before:
+            out = io.StringIO()
+            csv.writer(out, lineterminator="").writerow([values[c] for c in header])
+            kept.append(out.getvalue())
+    path.write_text("\n".join(kept) + "\n")
+    return len(kept) - 1
+
+
+class GoldStep:
+    """Build gold from what silver publishes, then promote it as the demo approver."""
+
+    def __init__(self, spark, lake: Lake) -> None:
+        from lakegate.config import dataset_config
+        from promotion.identity import local_caller
+        from promotion.publisher import Promoter
+
+        self.spark, self.lake = spark, lake
+        config = dataset_config("account_balances")
+        self.promoter = Promoter(lake, config, local_caller, bucket=config.bucket)
+
+    def build_and_promote(self, reason: str) -> None:
+        from glue_jobs.gold_job import GoldRequest, run_gold
+        from lakegate.report import gold_summary_text
+
+        run_id = new_run_id(datetime.now(UTC), "scheduled") + "_GOLD"
+        summary = run_gold(self.spark, self.lake, GoldRequest(run_id, code_version=__version__))
+        print(indent(gold_summary_text(summary)))
+        version = self.promoter.promote(run_id, DEMO_APPROVER, f"make demo: {reason}")
+        print(f"  gold promoted as account_balances version {version.version}")
+
+
+def versions_text(promoter) -> str:
+    """The published versions of a dataset, newest first (from the version manifests)."""
+    lines = [f"{promoter.dataset}: published versions (newest first)"]
+    for _, version in promoter.history():
+        months = sorted(version.partitions)
+        lines.append(
+            f"  v{version.version:<3} {version.action:<8} {version.run_id or '-':<30}"
+            f" {version.run_type or '-':<10} {months[0][5:9]}-{months[0][-2:]}.."
+            f"{months[-1][5:9]}-{months[-1][-2:]}  by {version.approved_by}"
+        )
+    return "\n".join(lines)
+
+
+def balances_table(lake: Lake, year: str, quarter: int, limit: int = 12) -> str:
+    """The analysts' query (sql/month_end_balances.sql) over the published gold files."""
+    import json
+
+    import duckdb
+
+    latest = json.loads(lake["gold"].read_bytes(layout.latest_key("account_balances")))
+    manifest = json.loads(lake["gold"].read_bytes(latest["manifest"]))
+    files = [
+        lake["gold"].uri(key).removeprefix("file://")
+        for content in manifest["partitions"].values()
+        for key in content["files"]
+    ]
+    listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+    con = duckdb.connect()
+    con.execute(
+        f"CREATE VIEW account_balances AS SELECT * FROM read_parquet([{listed}],"
+        " hive_partitioning = true, hive_types_autocast = false)"
+    )
+    rows = con.execute(SQL.read_text(), [year, quarter]).fetchall()
+    con.close()
+    lines = [
+        f"Month-end balances, {year} Q{quarter} ({len(rows):,} rows; sql/month_end_balances.sql,"
+        f" first {limit}):",
+        f"  {'customer':<10}{'currency':<10}{'month':<9}{'balance':>14}{'movement':>14}{'txns':>6}",
+    ]
+    for customer, currency, y, m, balance, movement, count in rows[:limit]:
+        lines.append(
+            f"  {customer:<10}{currency:<10}{y}-{m:<4}{balance:>14,.2f}{movement:>14,.2f}{count:>6}"
+        )
+    return "\n".join(lines)
+
+
+SQL = Path(__file__).resolve().parent.parent / "sql" / "month_end_balances.sql"
 
 
 if __name__ == "__main__":
