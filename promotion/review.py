@@ -208,12 +208,21 @@ def review_text(data: dict) -> str:
         )
     out.append(f"  => {'PROMOTABLE' if data['gate']['passed'] else 'NOT PROMOTABLE'}")
     if s:
+        if "source" in s:  # a gold run: derived rows, not validated input
+            counts = (
+                f"  {s['valid_rows_count']:,} balance rows from {s['input_rows']:,} rows of"
+                f" {s['source']['dataset']} version {s['source']['version']}"
+            )
+        else:
+            counts = (
+                f"  {s['input_rows']:,} input rows = {s['valid_rows_count']:,} valid +"
+                f" {s['quarantined_rows_count']:,} quarantined + {s['condemned_rows_count']:,}"
+                " condemned"
+            )
         out += [
             "",
             "Metrics:",
-            f"  {s['input_rows']:,} input rows = {s['valid_rows_count']:,} valid +"
-            f" {s['quarantined_rows_count']:,} quarantined + {s['condemned_rows_count']:,}"
-            " condemned",
+            counts,
             f"  quarantine rate {s['quarantine_rate'] * 100:.2f}%, duplicates"
             f" {s['duplicate_detection_rate'] * 100:.2f}%, auto-condemned"
             f" {s['auto_condemnation_rate'] * 100:.2f}%, avg attempt"

@@ -290,3 +290,14 @@ def test_gold_summary_is_promotable_and_written_last(published):
     latest = json.loads(lake["gold"].read_bytes(layout.latest_key(GOLD_DATASET)))
     assert latest["partitions"]["year=2024/month=03"] == ["gold1"]
     assert not lake["silver"].exists(layout.latest_key(GOLD_DATASET))
+
+
+def test_the_review_of_a_gold_run_speaks_of_balances(spark, lake_root, published):
+    from promotion.review import review_data, review_text
+
+    lake, clock, _ = published
+    run_gold(spark, lake, GoldRequest("gold9"), now=clock)
+    promoter = Promoter(lake, dataset_config(GOLD_DATASET), lambda: "t", bucket="gold", now=clock)
+    text = review_text(review_data(promoter, "gold9"))
+    assert "balance rows from 7 rows of transactions version 1" in text
+    assert "=> PROMOTABLE" in text
