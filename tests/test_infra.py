@@ -210,13 +210,13 @@ def test_glue_names_match_what_the_cli_looks_up():
     glue = text(INFRA / "modules/glue")
     assert 'database = replace(local.name, "-", "_")' in glue
     assert aws.glue_database("dev") == "lakegate_dev"
-    assert "name          = var.dataset" in glue
+    assert "name          = each.key" in glue and "(var.dataset) = {" in glue
     assert 'name     = "${local.name}-ingest"' in text(INFRA / "modules/orchestration")
     assert aws.state_machine_name("dev") == "lakegate-dev-ingest"
 
 
 def test_the_catalog_table_has_the_silver_columns():
-    table = resources(INFRA / "modules/glue")[("aws_glue_catalog_table", "silver")]
+    table = resources(INFRA / "modules/glue")[("aws_glue_catalog_table", "published")]
     (columns,) = [
         b["silver_columns"]
         for b in parsed(INFRA / "modules/glue")["locals"]
@@ -233,7 +233,8 @@ def test_the_catalog_table_has_the_silver_columns():
     keys = [unquote(k["name"]) for k in table["partition_keys"]]
     assert keys == [f.name for f in PARTITION_FIELDS]
     descriptor = table["storage_descriptor"][0]
-    assert unquote(descriptor["location"]).endswith("/${var.dataset}/current/")
+    location = unquote(descriptor["location"])
+    assert location == "s3://${var.bucket_names[each.value.bucket]}/${each.key}/current/"
 
 
 def _job_arguments(job: dict, common: dict) -> set[str]:
@@ -274,7 +275,6 @@ def test_the_gold_table_has_the_balance_columns():
     from glue_jobs.schemas import BALANCES_SCHEMA
 
     glue = INFRA / "modules/glue"
-    table = resources(glue)[("aws_glue_catalog_table", "gold")]
     (columns,) = [b["balance_columns"] for b in parsed(glue)["locals"] if "balance_columns" in b]
     partition_names = {f.name for f in PARTITION_FIELDS}
     assert [(unquote(c["name"]), unquote(c["type"])) for c in columns] == [
@@ -282,9 +282,13 @@ def test_the_gold_table_has_the_balance_columns():
         for f in BALANCES_SCHEMA.fields
         if f.name not in partition_names
     ]
-    location = unquote(table["storage_descriptor"][0]["location"])
-    assert location.endswith("/account_balances/current/")
-    assert unquote(table["name"]) == "account_balances"
+    source = text(glue)
+    assert re.search(
+        r'account_balances = \{\s*bucket\s*= "gold"\s*columns\s*= local\.balance_columns', source
+    )
+    assert re.search(
+        r'\(var\.dataset\) = \{\s*bucket\s*= "silver"\s*columns\s*= local\.silver_columns', source
+    )
 
 
 def _alarm_metric_names(monitoring: Path) -> set[tuple[str, str]]:

@@ -26,6 +26,18 @@ locals {
     { name = "transaction_count", type = "bigint" },
     { name = "run_id", type = "string" },
   ]
+  tables = {
+    (var.dataset) = {
+      bucket      = "silver"
+      columns     = local.silver_columns
+      description = "Published ${var.dataset} (every schema version), maintained by the Lakegate promoter"
+    }
+    account_balances = {
+      bucket      = "gold"
+      columns     = local.balance_columns
+      description = "Published month-end balances per account and currency, maintained by the Lakegate promoter"
+    }
+  }
   # Arguments both jobs get: observability, temporary files, the lake, the build.
   common_arguments = {
     "--job-language"                     = "python"
@@ -54,12 +66,14 @@ resource "aws_glue_catalog_database" "lake" {
   tags        = var.tags
 }
 
-# The published table reads current/: one Athena symlink manifest per month, pointing at
-# the Parquet files of the runs _LATEST.json names. The promoter keeps its partitions.
-resource "aws_glue_catalog_table" "silver" {
-  name          = var.dataset
+# The published tables read current/: one Athena symlink manifest per month, pointing
+# at the Parquet files of the runs _LATEST.json names. The promoter keeps their partitions.
+resource "aws_glue_catalog_table" "published" {
+  for_each = local.tables
+
+  name          = each.key
   database_name = aws_glue_catalog_database.lake.name
-  description   = "Published ${var.dataset} (every schema version), maintained by the Lakegate promoter"
+  description   = each.value.description
   table_type    = "EXTERNAL_TABLE"
 
   parameters = {
@@ -77,7 +91,7 @@ resource "aws_glue_catalog_table" "silver" {
   }
 
   storage_descriptor {
-    location      = "s3://${var.bucket_names["silver"]}/${var.dataset}/current/"
+    location      = "s3://${var.bucket_names[each.value.bucket]}/${each.key}/current/"
     input_format  = "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat"
     output_format = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
 
@@ -86,47 +100,7 @@ resource "aws_glue_catalog_table" "silver" {
     }
 
     dynamic "columns" {
-      for_each = local.silver_columns
-
-      content {
-        name = columns.value.name
-        type = columns.value.type
-      }
-    }
-  }
-}
-
-resource "aws_glue_catalog_table" "gold" {
-  name          = "account_balances"
-  database_name = aws_glue_catalog_database.lake.name
-  description   = "Published month-end balances per account and currency (schema v1)"
-  table_type    = "EXTERNAL_TABLE"
-
-  parameters = {
-    classification = "parquet"
-  }
-
-  partition_keys {
-    name = "year"
-    type = "string"
-  }
-
-  partition_keys {
-    name = "month"
-    type = "string"
-  }
-
-  storage_descriptor {
-    location      = "s3://${var.bucket_names["gold"]}/account_balances/current/"
-    input_format  = "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat"
-    output_format = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
-
-    ser_de_info {
-      serialization_library = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
-    }
-
-    dynamic "columns" {
-      for_each = local.balance_columns
+      for_each = each.value.columns
 
       content {
         name = columns.value.name
