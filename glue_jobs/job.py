@@ -25,6 +25,7 @@ from lakegate import bronze, catalog, layout, metrics, pointer, schema_versions
 from lakegate.breaker import tripped_error_types
 from lakegate.config import DatasetConfig
 from lakegate.errors import BadArgument, CircuitBreakerTripped, LakegateError, Refused
+from lakegate.faults import crash_point
 from lakegate.ids import Month, MonthWindow, validate_run_id, validate_run_type
 from lakegate.storage import Lake
 
@@ -196,6 +197,7 @@ def run_ingest(
             # Only a retry run re-submits corrected rows. In a backfill, a TransactionID
             # seen in quarantine before is usually the accepted original of a duplicate.
             row_metrics["retried_from"] = {}
+        crash_point("ingest:after_classify")
         window = timedelta(minutes=cfg.breaker_window_minutes)
         recent = catalog.recently_finished(lake, ds, cfg.known_schema_versions, started - window)
         tripped = tripped_error_types(
@@ -215,6 +217,7 @@ def run_ingest(
             lake["quarantine"].uri(c_prefix),
             ["source_file", "source_line"],
         )
+        crash_point("ingest:after_quarantine")
         if not tripped:
             sparkio.write_partitioned(
                 classified.transform(transforms.silver_rows(request.run_id, cfg.schema_v)),
@@ -224,6 +227,7 @@ def run_ingest(
     finally:
         classified.unpersist()
 
+    crash_point("ingest:after_silver")
     # Everything that was classified must be in storage: count what was written.
     silver_keys = parquet_files(lake, "silver", s_prefix)
     written = {
@@ -292,6 +296,7 @@ def run_ingest(
             f" failed within {cfg.breaker_window_minutes} min ({details}); see"
             f" {lake['quarantine'].uri(layout.halted_key(ds, request.run_id))}"
         )
+    crash_point("ingest:before_success")
     # _SUCCESS last: its presence is what makes the run visible to promotion.
     lake["silver"].write_bytes(
         layout.success_key(ds, cfg.schema_v, request.run_id), body, if_none_match=True

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from lakegate import layout
 from lakegate.config import DatasetConfig
 from lakegate.errors import BadArgument, Conflict, LakegateError, Refused
+from lakegate.faults import crash_point
 from lakegate.ids import validate_run_id
 from lakegate.metrics import key_metrics
 from lakegate.pointer import Latest, read_latest
@@ -218,7 +219,9 @@ class Promoter:
             f"{layout.versions_prefix(self.dataset)}v{version.version:08d}-"
             f"{secrets.token_hex(6)}.json"
         )
+        crash_point("promote:before_manifest")
         self.store.write_bytes(manifest, version.to_json(), if_none_match=True)
+        crash_point("promote:after_manifest")
         pointer = Latest(
             dataset=self.dataset,
             schema_v=version.schema_v,
@@ -247,6 +250,7 @@ class Promoter:
                 f"another promotion published {self.dataset} first (version"
                 f" {version.version} is taken): check `lakegate runs` and run the command again"
             ) from None
+        crash_point("promote:after_pointer")
         try:
             self.sync_current()
         except Exception as error:
