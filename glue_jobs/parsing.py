@@ -73,17 +73,29 @@ def bronze_lines(files: DataFrame, columns: tuple[str, ...] = INPUT_COLUMNS) -> 
         F.regexp_extract("uri", SOURCE_KEY_PATTERN, 1).alias("source_file"),
         F.regexp_extract("uri", SOURCE_KEY_PATTERN, 2).alias("year"),
         F.regexp_extract("uri", SOURCE_KEY_PATTERN, 3).alias("month"),
-        F.split(F.regexp_replace("value", "^\ufeff", ""), "\n", -1).alias("lines"),
+        F.split("value", "\n", -1).alias("lines"),
     )
-    header = F.transform(
-        split_fields(F.regexp_replace(F.element_at("lines", 1), "\r$", "")), trimmed
-    )
-    exploded = keyed.select(
+    # The BOM is removed from the header line only: a regex over the whole file would
+    # copy it several times over.
+    first_line = F.regexp_replace(F.element_at("lines", 1), "^\ufeff|\r$", "")
+    header = F.transform(split_fields(first_line), trimmed)
+    # The header's positions are computed once per file, before the explode: computed
+    # beside posexplode they would be evaluated, and the whole file's array copied, for
+    # every line (quadratic in the file's size).
+    per_file = keyed.select(
         "source_file",
         "year",
         "month",
+        "lines",
         *[F.array_position(header, name).cast("int").alias(f"_pos_{name}") for name in columns],
         F.size(header).alias("_header_size"),
+    )
+    exploded = per_file.select(
+        "source_file",
+        "year",
+        "month",
+        *[f"_pos_{name}" for name in columns],
+        "_header_size",
         F.posexplode("lines").alias("_index", "_text"),
     )
     lines = (
