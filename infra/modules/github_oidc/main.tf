@@ -18,27 +18,11 @@ data "aws_region" "current" {}
 
 # --- Deployer: applies Terraform in this environment. Only workflow jobs running in the
 # GitHub environment <env> (whose required reviewers approve each deployment) can assume it.
-data "aws_iam_policy_document" "trust_deployer" {
-  statement {
-    actions = ["sts:AssumeRoleWithWebIdentity"]
+module "trust_deployer" {
+  source = "../github_trust"
 
-    principals {
-      type        = "Federated"
-      identifiers = [var.oidc_provider_arn]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "token.actions.githubusercontent.com:aud"
-      values   = ["sts.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "token.actions.githubusercontent.com:sub"
-      values   = [local.deploy_subject]
-    }
-  }
+  oidc_provider_arn = var.oidc_provider_arn
+  subjects          = [local.deploy_subject]
 }
 
 data "aws_iam_policy_document" "deployer" {
@@ -176,7 +160,7 @@ data "aws_iam_policy_document" "deployer" {
 resource "aws_iam_role" "deployer" {
   name                 = "${local.name}-deployer"
   description          = "GitHub Actions deploys of ${var.github_repository} to ${var.environment}"
-  assume_role_policy   = data.aws_iam_policy_document.trust_deployer.json
+  assume_role_policy   = module.trust_deployer.json
   max_session_duration = 3600
   tags                 = var.tags
 }
@@ -189,27 +173,11 @@ resource "aws_iam_role_policy" "deployer" {
 
 # --- Planner: read-only, for `terraform plan` on pull requests and before each deployment.
 # It can read configuration and the state, never object data in the lake.
-data "aws_iam_policy_document" "trust_planner" {
-  statement {
-    actions = ["sts:AssumeRoleWithWebIdentity"]
+module "trust_planner" {
+  source = "../github_trust"
 
-    principals {
-      type        = "Federated"
-      identifiers = [var.oidc_provider_arn]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "token.actions.githubusercontent.com:aud"
-      values   = ["sts.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "token.actions.githubusercontent.com:sub"
-      values   = local.plan_subjects
-    }
-  }
+  oidc_provider_arn = var.oidc_provider_arn
+  subjects          = local.plan_subjects
 }
 
 data "aws_iam_policy_document" "planner" {
@@ -243,7 +211,7 @@ data "aws_iam_policy_document" "planner" {
 resource "aws_iam_role" "planner" {
   name                 = "${local.name}-planner"
   description          = "GitHub Actions terraform plan of ${var.github_repository} on pull requests (read-only)"
-  assume_role_policy   = data.aws_iam_policy_document.trust_planner.json
+  assume_role_policy   = module.trust_planner.json
   max_session_duration = 3600
   tags                 = var.tags
 }

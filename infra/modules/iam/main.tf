@@ -72,28 +72,15 @@ resource "aws_iam_role_policy" "job" {
 # --- The promoter role: the only writer of _LATEST.json, current/, _versions/ and _audit/.
 # Assumed by the promote workflow in the GitHub environment promote-<env> (whose required
 # reviewers are the approvers), and by the principals listed in persona_principals.promoter.
+module "promoter_trust" {
+  source = "../github_trust"
+
+  oidc_provider_arn = var.github_oidc_provider_arn
+  subjects          = ["${local.github_sub}:environment:promote-${var.environment}"]
+}
+
 data "aws_iam_policy_document" "assume_promoter" {
-  statement {
-    sid     = "PromoteWorkflow"
-    actions = ["sts:AssumeRoleWithWebIdentity"]
-
-    principals {
-      type        = "Federated"
-      identifiers = [var.github_oidc_provider_arn]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "token.actions.githubusercontent.com:aud"
-      values   = ["sts.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "token.actions.githubusercontent.com:sub"
-      values   = ["${local.github_sub}:environment:promote-${var.environment}"]
-    }
-  }
+  source_policy_documents = [module.promoter_trust.json]
 
   dynamic "statement" {
     for_each = length(lookup(var.persona_principals, "promoter", [])) > 0 ? [1] : []
@@ -125,27 +112,11 @@ resource "aws_iam_role_policy" "promoter" {
 }
 
 # --- The operator role: the backfill workflow (environment operate-<env>) starts executions.
-data "aws_iam_policy_document" "assume_operator" {
-  statement {
-    actions = ["sts:AssumeRoleWithWebIdentity"]
+module "operator_trust" {
+  source = "../github_trust"
 
-    principals {
-      type        = "Federated"
-      identifiers = [var.github_oidc_provider_arn]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "token.actions.githubusercontent.com:aud"
-      values   = ["sts.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "token.actions.githubusercontent.com:sub"
-      values   = ["${local.github_sub}:environment:operate-${var.environment}"]
-    }
-  }
+  oidc_provider_arn = var.github_oidc_provider_arn
+  subjects          = ["${local.github_sub}:environment:operate-${var.environment}"]
 }
 
 data "aws_iam_policy_document" "operator" {
@@ -169,7 +140,7 @@ data "aws_iam_policy_document" "operator" {
 resource "aws_iam_role" "operator" {
   name                 = "${local.name}-operator"
   description          = "Lakegate operator: starts backfill executions"
-  assume_role_policy   = data.aws_iam_policy_document.assume_operator.json
+  assume_role_policy   = module.operator_trust.json
   max_session_duration = 3600
   tags                 = var.tags
 }
