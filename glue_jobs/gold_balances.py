@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = resolve_args(argv)
 
     from glue_jobs.gold_job import GoldRequest, run_gold
-    from glue_jobs.ingest_transactions import spark_and_job
+    from glue_jobs.ingest_transactions import metrics_client, spark_and_job
     from lakegate.ids import new_run_id
     from lakegate.storage import Lake
 
@@ -42,13 +42,8 @@ def main(argv: list[str] | None = None) -> dict:
         execution_arn=args.get("execution_arn") or None,
     )
     lake = Lake.from_uris({name: args[name] for name in BUCKETS})
-    cloudwatch = None
-    if (args.get("publish_metrics") or "false").lower() == "true":
-        import boto3
-
-        cloudwatch = boto3.client("cloudwatch")
     spark, job = spark_and_job(args["JOB_NAME"], argv)
-    summary = run_gold(spark, lake, request, cloudwatch=cloudwatch)
+    summary = run_gold(spark, lake, request, cloudwatch=metrics_client(args))
     if job is not None:
         job.commit()
     return summary

@@ -70,6 +70,15 @@ def spark_and_job(job_name: str, argv: list[str]):
     return glue.spark_session, job
 
 
+def metrics_client(args: dict[str, str | None]):
+    """A CloudWatch client when --publish_metrics true (as on Glue), else None."""
+    if (args.get("publish_metrics") or "false").lower() != "true":
+        return None
+    import boto3
+
+    return boto3.client("cloudwatch")
+
+
 def build_request(args: dict[str, str | None], today: datetime):
     from glue_jobs.job import IngestRequest
     from lakegate.config import dataset_config
@@ -114,13 +123,8 @@ def main(argv: list[str] | None = None) -> dict:
     lake = Lake.from_uris(
         {name: args[name] for name in ("bronze", "silver", "gold", "quarantine", "artifacts")}
     )
-    cloudwatch = None
-    if (args.get("publish_metrics") or "false").lower() == "true":
-        import boto3
-
-        cloudwatch = boto3.client("cloudwatch")
     spark, job = spark_and_job(args["JOB_NAME"], argv)
-    summary = run_ingest(spark, lake, request, cloudwatch=cloudwatch)
+    summary = run_ingest(spark, lake, request, cloudwatch=metrics_client(args))
     if job is not None:
         job.commit()
     return summary

@@ -155,6 +155,35 @@ def cmd_gold(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _ingest_locally(
+    args: argparse.Namespace,
+    window: MonthWindow,
+    run_type: str,
+    run_id: str,
+    input_files: list[str] | None = None,
+) -> int:
+    """`lakegate ingest` for a window, as the backfill and retry commands run it locally
+    (the dataset's own thresholds, a summary rather than JSON)."""
+    return cmd_ingest(
+        argparse.Namespace(
+            **{
+                **vars(args),
+                "year": window.first.year,
+                "month": window.first.month,
+                "to_year": window.last.year,
+                "to_month": window.last.month,
+                "run_type": run_type,
+                "run_id": run_id,
+                "input_file": input_files,
+                "breaker_threshold": None,
+                "max_quarantine_rate": None,
+                "lookback_months": None,
+                "json": False,
+            }
+        )
+    )
+
+
 def cmd_quarantine_export(args: argparse.Namespace) -> int:
     from lakegate.corrections import export_quarantine
 
@@ -183,23 +212,12 @@ def cmd_quarantine_retry(args: argparse.Namespace) -> int:
     if not args.env:
         window = filed.window
         run_id = validate_run_id(args.run_id) if args.run_id else new_run_id(now, "retry")
-        return cmd_ingest(
-            argparse.Namespace(
-                **{
-                    **vars(args),
-                    "year": window.first.year,
-                    "month": window.first.month,
-                    "to_year": window.last.year,
-                    "to_month": window.last.month,
-                    "run_type": "retry",
-                    "run_id": run_id,
-                    "input_file": list(filed.keys),
-                    "breaker_threshold": None,
-                    "max_quarantine_rate": None,
-                    "lookback_months": None,
-                    "json": False,
-                }
-            )
+        return _ingest_locally(
+            args,
+            window,
+            "retry",
+            run_id,
+            input_files=list(filed.keys),
         )
     import boto3
 
@@ -242,21 +260,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         validate_run_id(args.run_id) if args.run_id else new_run_id(datetime.now(UTC), "backfill")
     )
     if not args.env:
-        ingest_args = argparse.Namespace(
-            **{
-                **vars(args),
-                "to_year": None,
-                "to_month": None,
-                "run_type": "backfill",
-                "run_id": run_id,
-                "input_file": None,
-                "breaker_threshold": None,
-                "max_quarantine_rate": None,
-                "lookback_months": None,
-                "json": False,
-            }
-        )
-        return cmd_ingest(ingest_args)
+        return _ingest_locally(args, MonthWindow(month, month), "backfill", run_id)
     import time
 
     import boto3

@@ -277,16 +277,14 @@ def versions_text(promoter) -> str:
 
 def balances_table(lake: Lake, year: str, quarter: int, limit: int = 12) -> str:
     """The analysts' query (sql/month_end_balances.sql) over the published gold files."""
-    import json
-
     import duckdb
 
-    latest = json.loads(lake["gold"].read_bytes(layout.latest_key("account_balances")))
-    manifest = json.loads(lake["gold"].read_bytes(latest["manifest"]))
+    from lakegate.pointer import published_files, read_latest
+
+    latest = read_latest(lake["gold"], "account_balances")
     files = [
         lake["gold"].uri(key).removeprefix("file://")
-        for content in manifest["partitions"].values()
-        for key in content["files"]
+        for key in published_files(lake["gold"], latest)
     ]
     listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
     con = duckdb.connect()

@@ -77,16 +77,18 @@ def read_latest(storage: Storage, dataset: str) -> Latest | None:
     return Latest.from_json(data, etag=etag)
 
 
-def published_files(storage: Storage, latest: Latest | None, months: list[Month]) -> list[str]:
-    """Keys of the data files the published version serves for `months`, read from its
-    version manifest, so runs of every schema version are found where they are."""
+def published_files(
+    storage: Storage, latest: Latest | None, months: list[Month] | None = None
+) -> list[str]:
+    """Keys of the data files the published version serves (for `months`, or all),
+    read from its version manifest, so runs of every schema version are found."""
     if latest is None:
         return []
     manifest = json.loads(storage.read_bytes(latest.manifest))
-    wanted = {m.partition for m in months}
+    wanted = None if months is None else {m.partition for m in months}
     return [
         key
         for partition, content in sorted(manifest["partitions"].items())
-        if partition in wanted
+        if wanted is None or partition in wanted
         for key in content["files"]
     ]
