@@ -177,10 +177,25 @@ def run_ingest(
         sparkio.read_bronze(spark, [lake["bronze"].uri(f.key) for f in files]),
         schema_versions.columns(cfg.schema_v),
     )
-    classified = lines.transform(
-        transforms.classify(cfg.currencies, published, prior, request.run_id, started)
-    ).persist(StorageLevel.MEMORY_AND_DISK)
+    # The one persisted frame: parsed and validated once, then read by the duplicate
+    # checks, the counts and the three writes.
+    validated = lines.transform(transforms.validate(cfg.currencies)).persist(
+        StorageLevel.MEMORY_AND_DISK
+    )
+    found = transforms.lookups(validated, published, prior).persist()
+    classified = validated.transform(
+        transforms.classify_validated(cfg.currencies, found, request.run_id, started)
+    )
+    failed = None
     try:
+        # Each phase is materialised under its own name, so the Spark UI and the event
+        # log tell what the run spent its time on (bench.eventlog reads them).
+        phase(spark, "read and validate bronze")
+        validated.count()
+        phase(spark, "duplicate checks and earlier failures")
+        for frame in found.frames():
+            frame.count()
+        phase(spark, "count outcomes")
         counts = [
             metrics.CountRow(
                 r.outcome,
@@ -207,28 +222,40 @@ def run_ingest(
         q_prefix = layout.quarantine_run_prefix(ds, request.run_id)
         c_prefix = layout.condemned_run_prefix(ds, request.run_id)
         s_prefix = layout.run_prefix(ds, cfg.schema_v, request.run_id)
+        phase(spark, "write quarantine")
+        # The few failed rows, persisted: the condemned write reads them, not every row.
+        failed = transforms.failed_rows(classified).persist(StorageLevel.MEMORY_AND_DISK)
         sparkio.write_partitioned(
-            classified.transform(transforms.quarantine_rows(request.run_id, started)),
+            failed.transform(transforms.quarantine_rows(request.run_id, started)),
             lake["quarantine"].uri(q_prefix),
             ["source_file", "source_line"],
         )
+        phase(spark, "write condemned")
         sparkio.write_partitioned(
-            classified.transform(transforms.condemned_rows(request.run_id, started)),
+            failed.transform(transforms.condemned_rows(request.run_id, started)),
             lake["quarantine"].uri(c_prefix),
             ["source_file", "source_line"],
         )
         crash_point("ingest:after_quarantine")
         if not tripped:
+            phase(spark, "write silver")
             sparkio.write_partitioned(
                 classified.transform(transforms.silver_rows(request.run_id, cfg.schema_v)),
                 lake["silver"].uri(s_prefix),
-                ["TransactionID"],
+                # Rows stay in the order they were read (file, line): a sort by
+                # TransactionID cost a quarter of the write (docs/performance.md).
+                [],
+                unique=["TransactionID", "row_hash"],
             )
     finally:
-        classified.unpersist()
+        if failed is not None:
+            failed.unpersist()
+        found.unpersist()
+        validated.unpersist()
 
     crash_point("ingest:after_silver")
     # Everything that was classified must be in storage: count what was written.
+    phase(spark, "check rows written")
     silver_keys = parquet_files(lake, "silver", s_prefix)
     written = {
         "valid_rows_count": sparkio.count_rows(
@@ -254,6 +281,7 @@ def run_ingest(
             f" {expected_written}; no _SUCCESS written"
         )
 
+    spark.sparkContext.setJobDescription(None)
     ended = now()
     valid_by_partition = row_metrics.pop("valid_rows_by_partition")
     summary = {
@@ -303,6 +331,11 @@ def run_ingest(
     )
     emit(summary, cloudwatch, "run_summary")
     return summary
+
+
+def phase(spark: SparkSession, name: str) -> None:
+    """Name the Spark jobs that follow (the Spark UI's description column)."""
+    spark.sparkContext.setJobDescription(f"lakegate: {name}")
 
 
 def emit(summary: dict, cloudwatch, event: str) -> None:

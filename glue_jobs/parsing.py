@@ -33,24 +33,42 @@ def trimmed(column: Column) -> Column:
     return F.btrim(column, F.lit(WHITESPACE))
 
 
+def is_blank(line: Column) -> Column:
+    """Empty or only whitespace."""
+    return F.length(trimmed(line)) == 0
+
+
+def without_cr(line: Column) -> Column:
+    """The line without the carriage return of a CRLF ending (no regex: per line)."""
+    return F.when(line.endswith("\r"), line.substr(F.lit(1), F.length(line) - 1)).otherwise(line)
+
+
 def _unquote(field: Column) -> Column:
     inner = F.regexp_replace(field.substr(F.lit(2), F.length(field) - 2), '""', '"')
     return F.when(field.startswith('"'), inner).otherwise(field)
 
 
 def split_fields(line: Column) -> Column:
-    """The line's fields as an array of strings, quotes removed. Lines without a quote
-    take the fast path (a plain split)."""
-    quoted = F.transform(F.regexp_extract_all(line, F.lit(FIELD_PATTERN), F.lit(1)), _unquote)
-    return F.when(F.instr(line, '"') > 0, quoted).otherwise(F.split(line, ",", -1))
+    """The line's fields as an array of strings, quotes still on: field() removes them
+    from the fields that are used (no per-line lambda, which Spark cannot compile into
+    the stage's code). Lines without a quote take the fast path (a plain split)."""
+    quoted = F.regexp_extract_all(line, F.lit(FIELD_PATTERN), F.lit(1))
+    return F.when(line.contains('"'), quoted).otherwise(F.split(line, ",", -1))
+
+
+def field(fields: Column, position: Column | int) -> Column:
+    """The field at a 1-based position of split_fields(), unquoted (null past the end)."""
+    return _unquote(
+        F.try_element_at(fields, F.lit(position) if isinstance(position, int) else position)
+    )
 
 
 def malformed_reason(line: Column, fields: Column, expected: Column | int) -> Column:
     """Why the line cannot be read as a record, or null when it can."""
     return (
-        F.when(F.instr(line, REPLACEMENT_CHAR) > 0, F.lit("bytes that are not valid UTF-8"))
+        F.when(line.contains(REPLACEMENT_CHAR), F.lit("bytes that are not valid UTF-8"))
         .when(
-            (F.instr(line, '"') > 0) & ~line.rlike(WELL_FORMED_LINE),
+            line.contains('"') & ~line.rlike(WELL_FORMED_LINE),
             F.lit("broken quoting"),
         )
         .when(
@@ -78,7 +96,7 @@ def bronze_lines(files: DataFrame, columns: tuple[str, ...] = INPUT_COLUMNS) -> 
     # The BOM is removed from the header line only: a regex over the whole file would
     # copy it several times over.
     first_line = F.regexp_replace(F.element_at("lines", 1), "^\ufeff|\r$", "")
-    header = F.transform(split_fields(first_line), trimmed)
+    header = F.transform(split_fields(first_line), lambda name: trimmed(_unquote(name)))
     # The header's positions are computed once per file, before the explode: computed
     # beside posexplode they would be evaluated, and the whole file's array copied, for
     # every line (quadratic in the file's size).
@@ -96,12 +114,14 @@ def bronze_lines(files: DataFrame, columns: tuple[str, ...] = INPUT_COLUMNS) -> 
         "month",
         *[f"_pos_{name}" for name in columns],
         "_header_size",
-        F.posexplode("lines").alias("_index", "_text"),
+        # _outer: Spark would otherwise add a filter that splits every file a second
+        # time (size(lines) > 0); an empty file still gives no data line (_index null).
+        F.posexplode_outer("lines").alias("_index", "_text"),
     )
     lines = (
         exploded.where(F.col("_index") > 0)
-        .select("*", F.regexp_replace("_text", "\r$", "").alias("line"))
-        .where(F.length(trimmed(F.col("line"))) > 0)
+        .select("*", without_cr(F.col("_text")).alias("line"))
+        .where(~is_blank(F.col("line")))
     )
     fields = lines.select("*", split_fields(F.col("line")).alias("_fields"))
     with_fields = fields.select(
@@ -118,7 +138,7 @@ def bronze_lines(files: DataFrame, columns: tuple[str, ...] = INPUT_COLUMNS) -> 
         "malformed",
         *[
             F.when(
-                ok & (F.col(f"_pos_{name}") > 0), F.try_element_at("_fields", F.col(f"_pos_{name}"))
+                ok & (F.col(f"_pos_{name}") > 0), field(F.col("_fields"), F.col(f"_pos_{name}"))
             ).alias(name)
             for name in columns
         ],

@@ -32,7 +32,6 @@ TIMESTAMP_PATTERN = (
     r"^([0-9]{4}-[0-9]{2}-[0-9]{2})[T ]([0-9]{2}:[0-9]{2}:[0-9]{2})"
     r"(?:\.([0-9]{1,6}))?(Z|[+-][0-9]{2}(?::?[0-9]{2})?)?$"
 )
-CANONICAL_TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX"
 SHOWN_CHARS = 80
 
 
@@ -49,22 +48,6 @@ def shown(column: Column) -> Column:
     return F.concat(F.lit("'"), F.coalesce(cut, F.lit("")), F.lit("'"))
 
 
-def _canonical_timestamp(text: Column) -> Column:
-    def part(index: int) -> Column:
-        return F.regexp_extract(text, TIMESTAMP_PATTERN, index)
-
-    offset = part(4)
-    normal_offset = (
-        F.when(offset.isin("", "Z"), F.lit("+00:00"))
-        .when(F.length(offset) == 3, F.concat(offset, F.lit(":00")))
-        .when(F.length(offset) == 5, F.concat(offset.substr(1, 3), F.lit(":"), offset.substr(4, 2)))
-        .otherwise(offset)
-    )
-    return F.concat(
-        part(1), F.lit("T"), part(2), F.lit("."), F.rpad(part(3), 6, "0"), normal_offset
-    )
-
-
 def with_typed_values(df: DataFrame) -> DataFrame:
     """Trimmed values, the amount as decimal(18,2) and the timestamp in UTC (null when
     the text is not of the documented form), and the row hash over the trimmed values."""
@@ -78,9 +61,12 @@ def with_typed_values(df: DataFrame) -> DataFrame:
     return step.select(
         "*",
         F.when(amount_text.rlike(AMOUNT_PATTERN), amount_text.cast(AMOUNT_TYPE)).alias("amount"),
+        # The pattern decides what is accepted; Spark's own string-to-timestamp cast
+        # (a hand-written parser, no formatter) reads every text the pattern accepts,
+        # offsets included, and gives null for an impossible date or time.
         F.when(
             ts_text.rlike(TIMESTAMP_PATTERN),
-            F.try_to_timestamp(_canonical_timestamp(ts_text), F.lit(CANONICAL_TIMESTAMP_FORMAT)),
+            F.expr(f"try_cast(`{value('TransactionTimestamp')}` AS TIMESTAMP)"),
         ).alias("event_ts"),
         F.sha2(F.when(F.col("malformed").isNull(), hash_input).otherwise(F.col("line")), 256).alias(
             "row_hash"
@@ -146,8 +132,8 @@ def value_rules(currencies: tuple[str, ...]) -> list[Rule]:
             "in_bronze_month",
             "PARTITION_MISMATCH",
             lambda: (
-                (F.date_format("event_ts", "yyyy") != F.col("year"))
-                | (F.date_format("event_ts", "MM") != F.col("month"))
+                (F.year("event_ts") != F.col("year").cast("int"))
+                | (F.month("event_ts") != F.col("month").cast("int"))
             ),
             lambda: F.format_string(
                 "TransactionTimestamp %s is %s in UTC, outside the file's month %s-%s",
@@ -160,23 +146,42 @@ def value_rules(currencies: tuple[str, ...]) -> list[Rule]:
     ]
 
 
+def with_error_type(rules: list[Rule]) -> Callable[[DataFrame], DataFrame]:
+    """Adds error_type and _rule (the index of the first failing rule), or nulls.
+
+    The messages come apart (with_error_message): the job persists the frame this
+    gives, and a message is needed only for the few rows that fail, when they are
+    written. Kept out of the per-row stage, their code also keeps that stage's compiled
+    method small enough for the JIT."""
+
+    def apply(df: DataFrame) -> DataFrame:
+        first = F.coalesce(
+            *[F.when(rule.fails(), F.lit(index)) for index, rule in enumerate(rules)]
+        )
+        types = F.element_at(F.array(*[F.lit(rule.error_type) for rule in rules]), first + 1)
+        return df.select("*", first.alias("_rule")).select(
+            "*", F.when(F.col("_rule").isNotNull(), types).alias("error_type")
+        )
+
+    return apply
+
+
+def with_error_message(rules: list[Rule]) -> Callable[[DataFrame], DataFrame]:
+    """Adds error_message, the message of the rule with_error_type() found; drops _rule."""
+
+    def apply(df: DataFrame) -> DataFrame:
+        message = F.coalesce(
+            *[F.when(F.col("_rule") == index, rule.message()) for index, rule in enumerate(rules)]
+        )
+        return df.select(*[c for c in df.columns if c != "_rule"], message.alias("error_message"))
+
+    return apply
+
+
 def with_first_error(rules: list[Rule]) -> Callable[[DataFrame], DataFrame]:
     """Adds error_type and error_message: those of the first failing rule, or null."""
 
     def apply(df: DataFrame) -> DataFrame:
-        first = F.coalesce(
-            *[
-                F.when(
-                    rule.fails(),
-                    F.struct(F.lit(rule.error_type).alias("t"), rule.message().alias("m")),
-                )
-                for rule in rules
-            ]
-        )
-        return df.select("*", first.alias("_error")).select(
-            *[c for c in df.columns],
-            F.col("_error.t").alias("error_type"),
-            F.col("_error.m").alias("error_message"),
-        )
+        return df.transform(with_error_type(rules)).transform(with_error_message(rules))
 
     return apply

@@ -18,23 +18,42 @@ CORRECTNESS_CONF = {
     "spark.sql.sources.partitionOverwriteMode": "static",
 }
 
+# Settings the job's output layout and speed depend on, applied locally and on Glue.
+JOB_CONF = {
+    # A scan's files are packed into as few tasks as the split size allows (not spread
+    # over every core), so a month read by one scan is one task and its partition one
+    # file (sparkio.read_bronze).
+    "spark.sql.files.minPartitionNum": "1",
+    # The validated frame is persisted once and read by every output: building it
+    # compressed spent a third of the validation stage gathering compression
+    # statistics (docs/performance.md). Uncompressed it is larger in memory, and spills
+    # to disk past the storage memory.
+    "spark.sql.inMemoryColumnarStorage.compressed": "false",
+}
+
 # Settings for a local run on a small machine (2 cores).
 LOCAL_CONF = {
     "spark.sql.shuffle.partitions": "8",
     "spark.default.parallelism": "4",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
-    "spark.driver.memory": "4g",
+    # The persisted validated frame of 10M rows is ~2.5 GB uncompressed: with 4g of
+    # heap the validation stage ran 10% slower (docs/performance.md).
+    "spark.driver.memory": "8g",
     "spark.sql.adaptive.enabled": "true",
     "spark.driver.extraJavaOptions": (
-        "-Dlog4j2.configurationFile=" + str(Path(__file__).parent / "log4j2.properties")
+        "-Dlog4j2.configurationFile="
+        + str(Path(__file__).parent / "log4j2.properties")
+        # Spark compiles a stage into one Java method; past 8000 bytes of bytecode
+        # HotSpot would leave it interpreted (validation ran 35% slower).
+        + " -XX:-DontCompileHugeMethods"
     ),
 }
 
 
 def apply_correctness_conf(spark: SparkSession) -> None:
     """For a session Lakegate did not build (Glue): set what can be set at runtime."""
-    for key, value in CORRECTNESS_CONF.items():
+    for key, value in {**CORRECTNESS_CONF, **JOB_CONF}.items():
         if not key.startswith("spark.hadoop."):
             spark.conf.set(key, value)
     spark.sparkContext._jsc.hadoopConfiguration().set(
@@ -44,7 +63,7 @@ def apply_correctness_conf(spark: SparkSession) -> None:
 
 def local_session(app_name: str = "lakegate", **overrides: str) -> SparkSession:
     builder = SparkSession.builder.master(overrides.pop("master", "local[2]")).appName(app_name)
-    for key, value in {**CORRECTNESS_CONF, **LOCAL_CONF, **overrides}.items():
+    for key, value in {**CORRECTNESS_CONF, **JOB_CONF, **LOCAL_CONF, **overrides}.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import reduce
+
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
@@ -14,12 +16,22 @@ MAX_RECORDS_PER_FILE = 3_000_000
 
 
 def read_bronze(spark: SparkSession, uris: list[str]) -> DataFrame:
-    """Each bronze file as one row: (uri, value). The input is read once, here."""
-    return (
+    """Each bronze file as one row: (uri, value). The input is read once, here.
+
+    One scan per month folder, so that a month's files (up to the scan's split size,
+    spark.sql.files.maxPartitionBytes) are one task: every later step keeps rows of a
+    month together and each output partition is written as one file, with no shuffle
+    to group them (session.JOB_CONF sets the packing)."""
+    by_folder: dict[str, list[str]] = {}
+    for uri in uris:
+        by_folder.setdefault(uri.rsplit("/", 1)[0], []).append(uri)
+    scans = [
         spark.read.schema(BRONZE_TEXT_SCHEMA)
-        .text(uris, wholetext=True)  # an .option() would be reset by text()'s own default
+        .text(sorted(files), wholetext=True)  # an .option() would be reset by text()'s default
         .select(F.col("_metadata.file_path").alias("uri"), "value")
-    )
+        for _, files in sorted(by_folder.items())
+    ]
+    return reduce(DataFrame.unionByName, scans)
 
 
 def read_parquet_files(spark: SparkSession, uris: list[str], schema: StructType) -> DataFrame:
@@ -29,19 +41,22 @@ def read_parquet_files(spark: SparkSession, uris: list[str], schema: StructType)
     return spark.read.schema(schema).parquet(*uris)
 
 
-def write_partitioned(df: DataFrame, uri: str, sort_by: list[str]) -> None:
-    """Write by year/month, one file per partition, to a path that must not exist yet;
-    rows sorted by `sort_by` within each file."""
+def write_partitioned(df: DataFrame, uri: str, sort_by: list[str], unique: list[str] = ()) -> None:
+    """Write by year/month to a path that must not exist yet; rows sorted by `sort_by`
+    within each file. `df` keeps a month's rows in one task (read_bronze), so each
+    partition is one file (more only past MAX_RECORDS_PER_FILE rows). Columns named in
+    `unique` hold a different value in (nearly) every row: Parquet is told not to try
+    a dictionary for them, which it would build and then drop."""
     if isinstance(sort_by, str):
         raise TypeError("sort_by is a list of column names")
-    (
-        df.repartition("year", "month")
-        .sortWithinPartitions("year", "month", *sort_by)
+    writer = (
+        df.sortWithinPartitions("year", "month", *sort_by)
         .write.mode("errorifexists")
         .option("maxRecordsPerFile", MAX_RECORDS_PER_FILE)
-        .partitionBy("year", "month")
-        .parquet(uri)
     )
+    for column in unique:
+        writer = writer.option(f"parquet.enable.dictionary#{column}", "false")
+    writer.partitionBy("year", "month").parquet(uri)
 
 
 def count_rows(spark: SparkSession, uris: list[str], schema: StructType) -> int:

@@ -1,16 +1,18 @@
 """Pure transformations of the ingestion job: DataFrame in, DataFrame out.
 
-classify() chains them: typed values -> first failing value rule -> duplicate classes ->
-attempt carry-forward -> outcome. The output shapes (silver, quarantine, condemned) and
+validate() gives typed values and the first failing value rule (the frame the job
+persists); classify_validated() adds duplicate classes, attempt carry-forward and the
+outcome; classify() chains both. The output shapes (silver, quarantine, condemned) and
 the single counting aggregation are projections of the classified frame.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from glue_jobs import rules as R
@@ -23,9 +25,60 @@ from glue_jobs.schemas import (
     SILVER_SCHEMAS,
 )
 from lakegate.attempts import MAX_ATTEMPTS
+from lakegate.bronze import INPUT_COLUMNS
 from lakegate.metrics import CONDEMNED, CRITICAL_TYPES, QUARANTINED, VALID
 
 TID = R.value("TransactionID")
+
+
+def duplicate_suspects(validated: DataFrame, published: DataFrame) -> DataFrame:
+    """64-bit hashes of the TransactionIDs that a passing row of `validated` may share
+    with another passing row or with `published` (column _k): a count per hash, one
+    narrow aggregation instead of a sort of every row. Small in practice."""
+    passed = validated.where(F.col("error_type").isNull())
+    keys = passed.select(F.xxhash64(TID).alias("_k"), F.lit(1).alias("_n")).unionByName(
+        published.select(F.xxhash64("TransactionID").alias("_k"), F.lit(0).alias("_n"))
+    )
+    return (
+        keys.groupBy("_k")
+        .agg(F.sum("_n").alias("_batch"), F.count(F.lit(1)).alias("_all"))
+        .where((F.col("_all") > 1) & (F.col("_batch") >= 1))
+        .select("_k")
+    )
+
+
+def duplicate_conflicts(
+    validated: DataFrame, published: DataFrame, suspects: DataFrame
+) -> DataFrame:
+    """The TransactionIDs whose rows need a duplicate class, with what decides it.
+
+    One row per TransactionID that a passing row of `validated` shares with another
+    passing row or with `published`: _id, _pub_hashes (the published row hashes, or
+    null) and _first (source_file, source_line, row_hash of its first passing row by
+    file and line). Only the rows of duplicate_suspects() are grouped, by the id itself,
+    so a hash collision costs a few extra rows, never a wrong class. Broadcast it back.
+    """
+    passed = validated.where(F.col("error_type").isNull())
+    batch = (
+        passed.join(F.broadcast(suspects), F.xxhash64(TID) == suspects["_k"], "left_semi")
+        .groupBy(F.col(TID).alias("_id"))
+        .agg(
+            F.count(F.lit(1)).alias("_batch"),
+            F.min(F.struct("source_file", "source_line", "row_hash")).alias("_first"),
+        )
+    )
+    pub = (
+        published.join(
+            F.broadcast(suspects), F.xxhash64("TransactionID") == suspects["_k"], "left_semi"
+        )
+        .groupBy(F.col("TransactionID").alias("_id"))
+        .agg(F.collect_set("row_hash").alias("_pub_hashes"))
+    )
+    return (
+        batch.join(pub, "_id", "left")
+        .where(F.col("_pub_hashes").isNotNull() | (F.col("_batch") > 1))
+        .select("_id", "_pub_hashes", "_first")
+    )
 
 
 def with_duplicates(published: DataFrame) -> Callable[[DataFrame], DataFrame]:
@@ -36,30 +89,32 @@ def with_duplicates(published: DataFrame) -> Callable[[DataFrame], DataFrame]:
     EXACT_DUPLICATE, other content -> BUSINESS_DUPLICATE. Otherwise, within the run,
     ordered by (source_file, source_line): the first row of a TransactionID is accepted,
     a later one with the accepted row's hash is EXACT_DUPLICATE, any other
-    DUPLICATE_IN_BATCH.
+    DUPLICATE_IN_BATCH. The frame is read twice (conflicts, then the join): persist it.
     """
 
     def apply(df: DataFrame) -> DataFrame:
-        hashes = published.groupBy(F.col("TransactionID").alias("_pub_id")).agg(
-            F.collect_set("row_hash").alias("_pub_hashes")
-        )
-        joined = df.join(hashes, df[TID] == hashes["_pub_id"], "left")
+        suspects = duplicate_suspects(df, published)
+        return df.transform(with_duplicate_classes(duplicate_conflicts(df, published, suspects)))
+
+    return apply
+
+
+def with_duplicate_classes(conflicts: DataFrame) -> Callable[[DataFrame], DataFrame]:
+    """with_duplicates() given its duplicate_conflicts() (computed once by the job)."""
+
+    def apply(df: DataFrame) -> DataFrame:
+        conflicts_ = F.broadcast(conflicts)
+        joined = df.join(conflicts_, df[TID] == conflicts_["_id"], "left")
         passed = F.col("error_type").isNull()
-        candidate = passed & F.col("_pub_hashes").isNull()
-        batch = Window.partitionBy(TID, candidate).orderBy("source_file", "source_line")
-        first = F.first(F.struct("row_hash", "source_file", "source_line")).over(batch)
-        ranked = joined.select(
-            "*",
-            candidate.alias("_candidate"),
-            F.row_number().over(batch).alias("_rank"),
-            first.alias("_first"),
+        is_first = (F.col("source_file") == F.col("_first.source_file")) & (
+            F.col("source_line") == F.col("_first.source_line")
         )
         tid = R.shown(F.col(TID))
         where_first = F.format_string(
             "%s line %d", F.col("_first.source_file"), F.col("_first.source_line")
         )
         duplicate = (
-            F.when(~passed, F.lit(None))
+            F.when(~passed | F.col("_id").isNull(), F.lit(None))
             .when(
                 F.array_contains("_pub_hashes", F.col("row_hash")),
                 F.struct(
@@ -78,7 +133,7 @@ def with_duplicates(published: DataFrame) -> Callable[[DataFrame], DataFrame]:
                     ).alias("m"),
                 ),
             )
-            .when(F.col("_rank") == 1, F.lit(None))
+            .when(is_first, F.lit(None))
             .when(
                 F.col("row_hash") == F.col("_first.row_hash"),
                 F.struct(
@@ -99,7 +154,7 @@ def with_duplicates(published: DataFrame) -> Callable[[DataFrame], DataFrame]:
                 )
             )
         )
-        return ranked.select(
+        return joined.select(
             *[c for c in df.columns if c not in ("error_type", "error_message")],
             F.coalesce("error_type", duplicate["t"]).alias("error_type"),
             F.coalesce("error_message", duplicate["m"]).alias("error_message"),
@@ -125,22 +180,39 @@ def with_attempts(prior: DataFrame, run_id: str, at: datetime) -> Callable[[Data
     """
 
     def apply(df: DataFrame) -> DataFrame:
-        same = prior.groupBy(
-            F.col("source_file").alias("_s_file"),
-            F.col("source_line").alias("_s_line"),
-            F.col("row_hash").alias("_s_hash"),
-        ).agg(
-            F.max("attempt_count").alias("_s_attempt"),
-            F.min_by("retry_history", _latest_first()).alias("_s_history"),
+        return df.transform(with_prior_attempts(*prior_attempts(prior), run_id, at))
+
+    return apply
+
+
+def prior_attempts(prior: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """Earlier failures by bronze record (file, line, hash) and by TransactionID: the
+    highest attempt and the history that goes with it (small; broadcast)."""
+    same = prior.groupBy(
+        F.col("source_file").alias("_s_file"),
+        F.col("source_line").alias("_s_line"),
+        F.col("row_hash").alias("_s_hash"),
+    ).agg(
+        F.max("attempt_count").alias("_s_attempt"),
+        F.min_by("retry_history", _latest_first()).alias("_s_history"),
+    )
+    by_id = (
+        prior.where(F.col("TransactionID").isNotNull())
+        .groupBy(F.col("TransactionID").alias("_p_id"))
+        .agg(
+            F.max("attempt_count").alias("_p_attempt"),
+            F.min_by("retry_history", _latest_first()).alias("_p_history"),
         )
-        by_id = (
-            prior.where(F.col("TransactionID").isNotNull())
-            .groupBy(F.col("TransactionID").alias("_p_id"))
-            .agg(
-                F.max("attempt_count").alias("_p_attempt"),
-                F.min_by("retry_history", _latest_first()).alias("_p_history"),
-            )
-        )
+    )
+    return same, by_id
+
+
+def with_prior_attempts(
+    same: DataFrame, by_id: DataFrame, run_id: str, at: datetime
+) -> Callable[[DataFrame], DataFrame]:
+    """with_attempts() given its prior_attempts() (computed once by the job)."""
+
+    def apply(df: DataFrame) -> DataFrame:
         joined = df.join(
             F.broadcast(same),
             (df["source_file"] == same["_s_file"])
@@ -201,6 +273,90 @@ def with_outcome(df: DataFrame) -> DataFrame:
     )
 
 
+def _raw(name: str) -> str:
+    """The persisted column holding an input value as received, where it differs from
+    the trimmed value (null where they are equal: most rows store it once)."""
+    return f"_raw_{name}"
+
+
+def validate(currencies: tuple[str, ...]) -> Callable[[DataFrame], DataFrame]:
+    """Bronze lines -> every line with its typed values, row hash and the first failing
+    value rule: the frame the job persists, kept narrow. The line text is kept only
+    where it is not a record (raw_line); a received value only where trimming changed
+    it. with_received_values() restores the columns as received."""
+
+    def apply(lines: DataFrame) -> DataFrame:
+        checked = lines.transform(R.with_typed_values).transform(
+            R.with_error_type(R.value_rules(currencies))
+        )
+        dropped = {"line", *INPUT_COLUMNS}
+        return checked.select(
+            *[c for c in checked.columns if c not in dropped],
+            *[
+                F.when(F.col(n) != F.col(R.value(n)), F.col(n)).alias(_raw(n))
+                for n in INPUT_COLUMNS
+            ],
+            F.when(F.col("malformed").isNotNull(), F.col("line")).alias("raw_line"),
+        )
+
+    return apply
+
+
+def with_received_values(validated: DataFrame) -> DataFrame:
+    """The input columns as received, from validate()'s narrow form."""
+    return validated.select(
+        *[c for c in validated.columns if not c.startswith("_raw_")],
+        *[F.coalesce(F.col(_raw(n)), F.col(R.value(n))).alias(n) for n in INPUT_COLUMNS],
+    )
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """The small frames every output of a run joins (broadcast): duplicate suspects and
+    conflicts, and earlier failures. The job persists them once instead of recomputing
+    them for the counts and each write; frames() is their order of computation."""
+
+    suspects: DataFrame
+    conflicts: DataFrame
+    prior_by_record: DataFrame
+    prior_by_id: DataFrame
+
+    def persist(self) -> Lookups:
+        return Lookups(*(frame.persist() for frame in self.frames()))
+
+    def unpersist(self) -> None:
+        for frame in self.frames():
+            frame.unpersist()
+
+    def frames(self) -> tuple[DataFrame, ...]:
+        return self.suspects, self.conflicts, self.prior_by_record, self.prior_by_id
+
+
+def lookups(validated: DataFrame, published: DataFrame, prior: DataFrame) -> Lookups:
+    suspects = duplicate_suspects(validated, published)
+    return Lookups(
+        suspects, duplicate_conflicts(validated, published, suspects), *prior_attempts(prior)
+    )
+
+
+def classify_validated(
+    currencies: tuple[str, ...], found: Lookups, run_id: str, at: datetime
+) -> Callable[[DataFrame], DataFrame]:
+    """Validated lines -> every line with its outcome: the value rules' messages,
+    duplicate classes, attempt carry-forward, outcome. Nothing is filtered out."""
+
+    def apply(validated: DataFrame) -> DataFrame:
+        return (
+            validated.transform(with_received_values)
+            .transform(R.with_error_message(R.value_rules(currencies)))
+            .transform(with_duplicate_classes(found.conflicts))
+            .transform(with_prior_attempts(found.prior_by_record, found.prior_by_id, run_id, at))
+            .transform(with_outcome)
+        )
+
+    return apply
+
+
 def classify(
     currencies: tuple[str, ...],
     published: DataFrame,
@@ -208,15 +364,12 @@ def classify(
     run_id: str,
     at: datetime,
 ) -> Callable[[DataFrame], DataFrame]:
-    """Bronze lines -> every line with its outcome. Nothing is filtered out."""
+    """Bronze lines -> every line with its outcome (validate, then classify_validated)."""
 
     def apply(lines: DataFrame) -> DataFrame:
-        return (
-            lines.transform(R.with_typed_values)
-            .transform(R.with_first_error(R.value_rules(currencies)))
-            .transform(with_duplicates(published))
-            .transform(with_attempts(prior, run_id, at))
-            .transform(with_outcome)
+        validated = lines.transform(validate(currencies))
+        return validated.transform(
+            classify_validated(currencies, lookups(validated, published, prior), run_id, at)
         )
 
     return apply
@@ -266,10 +419,14 @@ def silver_rows(run_id: str, schema_v: str = "v1") -> Callable[[DataFrame], Data
 def _failed_rows(classified: DataFrame, outcome: str, run_id: str, at: datetime) -> DataFrame:
     return classified.where(F.col("outcome") == outcome).select(
         "*",
-        F.when(F.col("malformed").isNotNull(), F.col("line")).alias("raw_line"),
         F.lit(run_id).alias("run_id"),
         F.lit(at).alias("quarantined_at"),
     )
+
+
+def failed_rows(classified: DataFrame) -> DataFrame:
+    """The rows quarantined or condemned (what quarantine_rows and condemned_rows read)."""
+    return classified.where(F.col("outcome") != VALID)
 
 
 def quarantine_rows(run_id: str, at: datetime) -> Callable[[DataFrame], DataFrame]:

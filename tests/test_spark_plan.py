@@ -13,34 +13,59 @@ def _plan(df) -> str:
 
 
 def test_validation_scans_bronze_once_and_uses_no_python_udf(spark, lake):
-    expected = generate(lake["bronze"], "transactions", [Month(2024, 3)], rows_per_month=50)
+    months = [Month(2024, 3), Month(2024, 4)]
+    expected = generate(lake["bronze"], "transactions", months, rows_per_month=50)
     uris = [lake["bronze"].uri(key) for key in expected.files]
-    classified = parsing.bronze_lines(sparkio.read_bronze(spark, uris)).transform(
-        transforms.classify(
-            DEFAULT_CURRENCIES,
-            spark.createDataFrame([], PUBLISHED_KEYS_SCHEMA),
-            spark.createDataFrame([], PRIOR_FAILURES_SCHEMA),
-            "plan",
-            RUN_AT,
-        )
+    validated = parsing.bronze_lines(sparkio.read_bronze(spark, uris)).transform(
+        transforms.validate(DEFAULT_CURRENCIES)
     )
-    counts = transforms.outcome_counts(classified)
-    plan = _plan(counts)
-    assert plan.count("FileScan text") == 1, plan
+    plan = _plan(validated)
+    # One scan per month folder (a month is one task), each file in exactly one scan.
+    assert plan.count("FileScan text") == len(months), plan
+    assert plan.count("InMemoryFileIndex(2 paths)") == len(months), plan
     for python_node in ("BatchEvalPython", "ArrowEvalPython", "PythonUDF", "FlatMapGroupsInPandas"):
         assert python_node not in plan
 
-    # Persisted, every output reads the cached classification, not bronze again.
-    classified.persist()
+    # As the job does: persisted once, every output and the counts read the cached
+    # validation, never bronze again, and no output needs a sort of every row.
+    validated.persist()
     try:
-        counts.collect()
-        for output in (
+        found = transforms.lookups(
+            validated,
+            spark.createDataFrame([], PUBLISHED_KEYS_SCHEMA),
+            spark.createDataFrame([], PRIOR_FAILURES_SCHEMA),
+        ).persist()
+        classified = validated.transform(
+            transforms.classify_validated(DEFAULT_CURRENCIES, found, "plan", RUN_AT)
+        )
+        outputs = [
+            transforms.outcome_counts,
             transforms.silver_rows("plan"),
             transforms.quarantine_rows("plan", RUN_AT),
             transforms.condemned_rows("plan", RUN_AT),
-        ):
+        ]
+        for output in outputs:
             output_plan = _plan(classified.transform(output))
             assert "InMemoryTableScan" in output_plan
+            outside_cache = "".join(
+                part.split("\n", 1)[-1] for part in output_plan.split("InMemoryRelation")
+            )
             assert "FileScan text" not in output_plan.split("InMemoryRelation")[0]
+            assert "Window" not in outside_cache
+            for python_node in ("BatchEvalPython", "ArrowEvalPython", "PythonUDF"):
+                assert python_node not in output_plan
     finally:
-        classified.unpersist()
+        validated.unpersist()
+
+
+def test_a_month_is_one_task_and_one_file_per_partition(spark, lake, tmp_path):
+    months = [Month(2024, 3), Month(2024, 4), Month(2024, 5)]
+    expected = generate(lake["bronze"], "transactions", months, rows_per_month=60)
+    uris = [lake["bronze"].uri(key) for key in expected.files]
+    frame = sparkio.read_bronze(spark, uris)
+    assert frame.rdd.getNumPartitions() == len(months)
+    out = tmp_path / "out"
+    lines = parsing.bronze_lines(frame)
+    sparkio.write_partitioned(lines, out.as_uri(), ["source_file", "source_line"])
+    files = sorted(out.rglob("*.parquet"))
+    assert [f.parent.relative_to(out).as_posix() for f in files] == [m.partition for m in months]
