@@ -13,7 +13,7 @@ JAVA_HOME := $(shell $(PYTHON) -m lakegate.javacheck --print 2>/dev/null)
 export JAVA_HOME
 export LAKEGATE_LAKE := $(LAKE)
 
-.PHONY: help install java demo test chaos lint artifact checkov export-quarantine retry-quarantine gold backfill promote bench-promotion browser clean
+.PHONY: help install java demo test chaos lint artifact checkov export-quarantine retry-quarantine gold backfill promote bench bench-promotion browser clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -75,6 +75,9 @@ retry-quarantine: install java ## Re-ingest corrected rows as a retry run: make 
 
 gold: install java ## Month-end balances from published silver into gold (a new gold run)
 	@$(BIN)/lakegate gold --lake $(LAKE) --dataset $(DATASET)
+
+bench: install java ## Benchmark: Lakegate vs DuckDB vs pandas on 1M and 10M rows, and scaling (ROWS="1000000")
+	$(BIN)/python -m bench.run $(if $(ROWS),--rows $(ROWS))
 
 bench-promotion: install ## Promotion time with 1x and 10x data per run (must be flat)
 	$(BIN)/python -m bench.promotion

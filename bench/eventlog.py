@@ -1,0 +1,142 @@
+"""What Spark spent its time on, from its event log (the file the Spark UI replays).
+
+Reads the JSON-lines event log of one application and reports per stage: wall time,
+tasks, summed executor run time, CPU, GC, shuffle bytes and spill, and the share of
+the application's stage time. `python -m bench.eventlog <log file>` prints it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def _metric(task_metrics: dict, *path: str) -> int:
+    value = task_metrics
+    for key in path:
+        value = value.get(key, 0) if isinstance(value, dict) else 0
+    return int(value or 0)
+
+
+def stages(log: Path) -> list[dict]:
+    """One record per completed stage, in completion order."""
+    tasks: dict[tuple[int, int], dict] = {}
+    done = []
+    with log.open() as lines:
+        for line in lines:
+            event = json.loads(line)
+            kind = event.get("Event")
+            if kind == "SparkListenerTaskEnd":
+                key = (event["Stage ID"], event["Stage Attempt ID"])
+                m = event.get("Task Metrics") or {}
+                acc = tasks.setdefault(
+                    key,
+                    {
+                        "run_ms": 0,
+                        "cpu_ns": 0,
+                        "gc_ms": 0,
+                        "shuffle_read": 0,
+                        "shuffle_write": 0,
+                        "spill": 0,
+                        "input": 0,
+                        "output": 0,
+                    },
+                )
+                acc["run_ms"] += _metric(m, "Executor Run Time")
+                acc["cpu_ns"] += _metric(m, "Executor CPU Time")
+                acc["gc_ms"] += _metric(m, "JVM GC Time")
+                acc["shuffle_read"] += _metric(
+                    m, "Shuffle Read Metrics", "Remote Bytes Read"
+                ) + _metric(m, "Shuffle Read Metrics", "Local Bytes Read")
+                acc["shuffle_write"] += _metric(m, "Shuffle Write Metrics", "Shuffle Bytes Written")
+                acc["spill"] += _metric(m, "Disk Bytes Spilled")
+                acc["input"] += _metric(m, "Input Metrics", "Bytes Read")
+                acc["output"] += _metric(m, "Output Metrics", "Bytes Written")
+            elif kind == "SparkListenerStageCompleted":
+                info = event["Stage Info"]
+                key = (info["Stage ID"], info["Stage Attempt ID"])
+                wall = (info.get("Completion Time", 0) - info.get("Submission Time", 0)) / 1000
+                done.append(
+                    {
+                        "stage": info["Stage ID"],
+                        "name": info["Stage Name"].split(" at ")[0],
+                        "where": info["Stage Name"].split(" at ")[-1],
+                        "tasks": info["Number of Tasks"],
+                        "wall_s": round(wall, 2),
+                        **tasks.get(key, {}),
+                    }
+                )
+    return done
+
+
+def phases(log: Path) -> dict[str, dict]:
+    """Per job description (glue_jobs.job.phase names them): wall seconds during which
+    at least one of its jobs ran, and the executors' CPU seconds of its stages."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    stage_phase: dict[int, str] = {}
+    started: dict[int, tuple[str, int]] = {}
+    cpu: dict[str, float] = {}
+    with log.open() as lines:
+        for line in lines:
+            event = json.loads(line)
+            kind = event.get("Event")
+            if kind == "SparkListenerJobStart":
+                props = event.get("Properties") or {}
+                name = props.get("spark.job.description") or "(unnamed)"
+                started[event["Job ID"]] = (name, event["Submission Time"])
+                for stage in event.get("Stage IDs", []):
+                    stage_phase[stage] = name
+            elif kind == "SparkListenerJobEnd" and event["Job ID"] in started:
+                name, begin = started.pop(event["Job ID"])
+                spans.setdefault(name, []).append((begin, event["Completion Time"]))
+            elif kind == "SparkListenerTaskEnd":
+                name = stage_phase.get(event["Stage ID"], "(unnamed)")
+                m = event.get("Task Metrics") or {}
+                cpu[name] = cpu.get(name, 0.0) + _metric(m, "Executor CPU Time") / 1e9
+    out = {}
+    for name, intervals in spans.items():
+        total, end = 0, None
+        for begin, finish in sorted(intervals):
+            if end is None or begin > end:
+                total += finish - begin
+                end = finish
+            elif finish > end:
+                total += finish - end
+                end = finish
+        out[name] = {"wall_s": round(total / 1000, 2), "cpu_s": round(cpu.get(name, 0.0), 2)}
+    return out
+
+
+def report(records: list[dict]) -> str:
+    total = sum(r["wall_s"] for r in records) or 1.0
+    head = (
+        f"{'stage':>5} {'what':<28} {'tasks':>5} {'wall s':>7} {'share':>6} {'cpu s':>7}"
+        f" {'gc s':>5} {'shuf MB':>8} {'spill MB':>8} {'in MB':>7} {'out MB':>7}"
+    )
+    rows = [head]
+    for r in records:
+        shuffle = (r.get("shuffle_read", 0) + r.get("shuffle_write", 0)) / 1e6
+        rows.append(
+            f"{r['stage']:>5} {(r['name'] + ' ' + r['where'])[:28]:<28} {r['tasks']:>5}"
+            f" {r['wall_s']:>7.2f} {r['wall_s'] / total:>6.0%} {r.get('cpu_ns', 0) / 1e9:>7.2f}"
+            f" {r.get('gc_ms', 0) / 1000:>5.1f} {shuffle:>8.1f} {r.get('spill', 0) / 1e6:>8.1f}"
+            f" {r.get('input', 0) / 1e6:>7.1f} {r.get('output', 0) / 1e6:>7.1f}"
+        )
+    rows.append(f"{'':>5} {'stages in all':<28} {'':>5} {total:>7.2f}")
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("log", type=Path)
+    args = parser.parse_args(argv)
+    print(report(stages(args.log)))
+    print()
+    for name, p in phases(args.log).items():
+        print(f"{name:<55} wall {p['wall_s']:>7.2f} s  cpu {p['cpu_s']:>7.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

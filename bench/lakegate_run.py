@@ -1,0 +1,118 @@
+"""Lakegate's ingestion job end to end on a local lake, timed: one benchmark engine.
+
+Runs exactly what `lakegate ingest` runs (prepare, then glue_jobs.job.run_ingest on a
+local Spark session built by glue_jobs.session) and prints one JSON line: Spark's
+start-up and the job's time measured apart, the run's counts, and the files written.
+With --promote the run is promoted afterwards (the benchmark builds published history
+this way); with --event-log Spark writes its event log there for bench.eventlog.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from bench import output_files
+from lakegate import layout
+from lakegate.config import dataset_config
+from lakegate.ids import Month, MonthWindow
+from lakegate.storage import Lake
+
+DATASET = "transactions"
+
+
+def run(
+    lake_root: Path,
+    window: MonthWindow,
+    run_id: str,
+    run_type: str,
+    event_log: Path | None = None,
+    promote: bool = False,
+    jfr: Path | None = None,
+    conf: dict[str, str] | None = None,
+) -> dict:
+    from glue_jobs.job import IngestRequest, prepare, run_ingest
+    from glue_jobs.session import LOCAL_CONF, local_session
+    from lakegate.javacheck import ensure_java17
+
+    lake = Lake.local(lake_root)
+    # The benchmark's inputs carry ~2% bad rows: far above the production breaker.
+    config = dataset_config(DATASET, breaker_threshold=10**9)
+    request = IngestRequest(config=config, window=window, run_id=run_id, run_type=run_type)
+    files = prepare(lake, request)
+    ensure_java17()
+    started = time.perf_counter()
+    extra = {}
+    if event_log is not None:
+        event_log.mkdir(parents=True, exist_ok=True)
+        extra = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": event_log.as_uri()}
+    if jfr is not None:
+        # Java Flight Recorder samples the JVM's stacks: where the executor's CPU goes.
+        options = LOCAL_CONF["spark.driver.extraJavaOptions"]
+        extra["spark.driver.extraJavaOptions"] = (
+            f"{options} -XX:StartFlightRecording=filename={jfr},settings=profile"
+        )
+    spark = local_session("lakegate-bench", **{**extra, **(conf or {})})
+    spark.range(1).count()  # the JVM, the session and the first job's set-up
+    spark_start = time.perf_counter() - started
+    started = time.perf_counter()
+    summary = run_ingest(spark, lake, request, files=files)
+    job = time.perf_counter() - started
+    app_id = spark.sparkContext.applicationId
+    spark.stop()
+    promote_s = None
+    if promote:
+        from promotion.publisher import Promoter
+
+        started = time.perf_counter()
+        Promoter(lake, config, lambda: "bench").promote(run_id, "bench", "benchmark history")
+        promote_s = time.perf_counter() - started
+    silver = lake_root / "silver" / layout.run_prefix(DATASET, config.schema_v, run_id)
+    return {
+        "engine": "lakegate",
+        "spark_start_s": round(spark_start, 2),
+        "job_s": round(job, 2),
+        "promote_s": None if promote_s is None else round(promote_s, 3),
+        "input_rows": summary["input_rows"],
+        "valid": summary["valid_rows_count"],
+        "quarantined": summary["quarantined_rows_count"],
+        "condemned": summary["condemned_rows_count"],
+        "by_error_type": summary["error_type_distribution"],
+        "silver": output_files(silver),
+        "event_log": str(event_log / app_id) if event_log is not None else None,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--lake", type=Path, required=True)
+    parser.add_argument("--first", required=True, help="first month, YYYY-MM")
+    parser.add_argument("--last", required=True, help="last month, YYYY-MM")
+    parser.add_argument("--run-id", required=True)
+    parser.add_argument("--run-type", default="scheduled")
+    parser.add_argument("--event-log", type=Path)
+    parser.add_argument("--promote", action="store_true")
+    parser.add_argument("--jfr", type=Path, help="record a Java Flight Recorder profile here")
+    parser.add_argument(
+        "--conf", action="append", default=[], help="a Spark setting to try, key=value"
+    )
+    args = parser.parse_args(argv)
+    window = MonthWindow(Month.parse(*args.first.split("-")), Month.parse(*args.last.split("-")))
+    result = run(
+        args.lake,
+        window,
+        args.run_id,
+        args.run_type,
+        args.event_log,
+        args.promote,
+        args.jfr,
+        dict(c.split("=", 1) for c in args.conf),
+    )
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

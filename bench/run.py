@@ -1,0 +1,314 @@
+"""The benchmark: `make bench` (python -m bench.run).
+
+For each size (default 1M and 10M rows over 24 months, ~2% invalid), on the same
+generated bronze files, in one invocation:
+
+1. Set-up (not timed): Lakegate ingests and promotes the history month before the
+   window, so every engine checks duplicates against the same published silver.
+2. The comparison, each engine in its own process, measured from outside (wall time,
+   peak RSS of the process tree, output files): Lakegate's ingestion job end to end
+   (local Spark), DuckDB SQL (the floor) and pandas + pyarrow (the naive reference).
+   Their valid, quarantined and condemned counts must be equal, and equal to what the
+   generator injected; the harness stops with an error if not.
+3. Scaling, for the largest size: promotion of the 24-month run (vs the smaller size's),
+   a one-month backfill against the 24-month run, and a one-month backfill with 1, 6
+   and 24 months of published history (duplicate detection).
+
+Prints a table and writes bench/results/bench.json. Spark's start-up is measured apart
+from the job (the ratio uses the job time; both are shown).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import generate, measure
+from bench.eventlog import phases
+from lakegate import pointer
+from lakegate.ids import MonthWindow
+from lakegate.storage import Lake
+
+PY = sys.executable
+RUN_ID = "20260101T000000Z_BENCH"
+
+
+class Mismatch(Exception):
+    pass
+
+
+def _lake(work: Path, name: str, bronze: Path) -> Path:
+    root = work / name
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    (root / "bronze").symlink_to(bronze.resolve())
+    return root
+
+
+def lakegate(lake: Path, window: MonthWindow, run_id: str, **options) -> measure.Measured:
+    command = [
+        PY, "-m", "bench.lakegate_run", "--lake", str(lake),
+        "--first", window.first.label, "--last", window.last.label, "--run-id", run_id,
+    ]  # fmt: skip
+    for flag, value in options.items():
+        if value is True:
+            command.append(f"--{flag.replace('_', '-')}")
+        elif value:
+            command += [f"--{flag.replace('_', '-')}", str(value)]
+    return measure.run(command)
+
+
+def reference(engine: str, work: Path, files: list[Path], published: list[Path]):
+    out = work / engine
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    (work / "files.txt").write_text("\n".join(str(f) for f in files) + "\n")
+    (work / "published.txt").write_text("\n".join(str(f) for f in published) + "\n")
+    return measure.run(
+        [
+            PY,
+            "-m",
+            "bench.reference",
+            engine,
+            "--files",
+            str(work / "files.txt"),
+            "--published",
+            str(work / "published.txt"),
+            "--out",
+            str(out / "out"),
+        ]
+    )
+
+
+def published_paths(lake_root: Path) -> list[Path]:
+    lake = Lake.local(lake_root)
+    latest = pointer.read_latest(lake["silver"], generate.DATASET)
+    return [lake_root / "silver" / k for k in pointer.published_files(lake["silver"], latest)]
+
+
+def check_counts(results: dict[str, dict], expected: dict) -> None:
+    """Every engine's valid, quarantined and condemned counts equal the generator's."""
+    want = {k: expected[k] for k in ("input_rows", "valid", "quarantined", "condemned")}
+    for engine, result in results.items():
+        got = {k: result[k] for k in want}
+        if got != want:
+            raise Mismatch(f"{engine} counted {got}, the generator injected {want}")
+        if result["by_error_type"] != expected["by_error_type"]:
+            raise Mismatch(
+                f"{engine} error classes {result['by_error_type']} differ from the"
+                f" generator's {expected['by_error_type']}"
+            )
+
+
+def dedupe_seconds(event_log: str) -> float:
+    """Wall time of the run's duplicate checks (the phase the job names), from its
+    event log."""
+    return (
+        phases(Path(event_log))
+        .get("lakegate: duplicate checks and earlier failures", {})
+        .get("wall_s", 0.0)
+    )
+
+
+def compare(rows: int, data: Path, work: Path) -> dict:
+    bronze, expected = generate.bronze_lake(data, rows)
+    work = work / str(rows)
+    window = MonthWindow(generate.FIRST_MONTH, generate.FIRST_MONTH.plus(generate.MONTHS - 1))
+    history = MonthWindow(generate.HISTORY_MONTH, generate.HISTORY_MONTH)
+    lake = _lake(work, "lake", bronze)
+    print(f"[{rows:,} rows] set-up: history month ingested and promoted", flush=True)
+    lakegate(lake, history, "20251201T000000Z_HISTORY", promote=True)
+    published = published_paths(lake)
+    files = sorted(
+        p for p in bronze.rglob("*.csv") if generate.HISTORY_MONTH.partition not in str(p)
+    )
+    runs = {}
+    print(f"[{rows:,} rows] lakegate", flush=True)
+    runs["lakegate"] = lakegate(lake, window, RUN_ID, event_log=work / "events")
+    for engine in ("duckdb", "pandas"):
+        print(f"[{rows:,} rows] {engine}", flush=True)
+        runs[engine] = reference(engine, work, files, published)
+    results = {engine: m.result for engine, m in runs.items()}
+    check_counts(results, expected)
+    table = {}
+    for engine, m in runs.items():
+        r = m.result
+        job = r["job_s"]
+        table[engine] = {
+            "wall_s": m.wall_s,
+            "job_s": job,
+            "spark_start_s": r.get("spark_start_s"),
+            "rows_per_s": round(r["input_rows"] / job),
+            "peak_rss_mb": m.peak_rss_mb,
+            "silver_files": r["silver"]["files"],
+            "silver_partitions": r["silver"]["partitions"],
+            "max_files_per_partition": r["silver"]["max_files_per_partition"],
+            "max_file_mb": r["silver"]["max_file_mb"],
+            "valid": r["valid"],
+            "quarantined": r["quarantined"],
+            "condemned": r["condemned"],
+        }
+    lg = table["lakegate"]["job_s"]
+    return {
+        "rows": expected["input_rows"],
+        "bronze_mb": round(sum(f.stat().st_size for f in files) / 1e6, 1),
+        "engines": table,
+        "ratios": {
+            "lakegate_to_duckdb": round(lg / table["duckdb"]["job_s"], 2),
+            "lakegate_to_pandas": round(lg / table["pandas"]["job_s"], 2),
+        },
+        "event_log": runs["lakegate"].result["event_log"],
+        "lake": str(lake),
+        "bronze": str(bronze),
+    }
+
+
+def scaling(result: dict, work: Path) -> dict:
+    """Lakes with 1, 6 and 24 months published (each by a run over those months,
+    promoted), then a one-month backfill on each: its job time against the 24-month
+    run's, and what its duplicate checks cost as history grows. The published partitions
+    a backfill reads are those of its look-back (3 months) it does not replace."""
+    bronze = Path(result["bronze"])
+    first = generate.FIRST_MONTH
+    plans = {1: (first, first.plus(1)), 6: (first.plus(5), first.plus(5))}
+    plans[24] = (first.plus(23), first.plus(23))
+    backfills, promotions = {}, {}
+    for months, (last_published, month) in sorted(plans.items()):
+        root = _lake(work / str(result["rows"]), f"history-{months}", bronze)
+        print(f"[{result['rows']:,} rows] {months} month(s) published, then backfill {month.label}")
+        history = lakegate(
+            root, MonthWindow(first, last_published), "20251231T000000Z_HISTORY", promote=True
+        )
+        promotions[months] = {
+            "rows": history.result["input_rows"],
+            "promote_s": history.result["promote_s"],
+        }
+        m = lakegate(
+            root, MonthWindow(month, month), f"20260102T0000{months:02d}Z_BACKFILL",
+            run_type="backfill", event_log=root / "events",
+        )  # fmt: skip
+        backfills[months] = {
+            "month": month.label,
+            "job_s": m.result["job_s"],
+            "spark_start_s": m.result["spark_start_s"],
+            "dedupe_s": dedupe_seconds(m.result["event_log"]),
+            "published_partitions_read": len(
+                [
+                    p
+                    for p in (month.plus(-3), month.plus(-2), month.plus(-1))
+                    if first <= p <= last_published
+                ]
+            ),
+            "input_rows": m.result["input_rows"],
+        }
+    full = result["engines"]["lakegate"]["job_s"]
+    return {
+        "backfill_by_history_months": backfills,
+        "promotion_by_history_months": promotions,
+        "one_month_to_24_month_job": round(backfills[24]["job_s"] / full, 3),
+    }
+
+
+def promotion_cost() -> dict:
+    from bench import promotion
+
+    results = [promotion.measure(2 * 2**20, 5, 2), promotion.measure(20 * 2**20, 5, 2)]
+    return {
+        "results": results,
+        "ratio_10x_to_1x": round(results[1]["median_seconds"] / results[0]["median_seconds"], 2),
+    }
+
+
+def machine() -> dict:
+    cpus = len(__import__("os").sched_getaffinity(0))
+    mem = Path("/proc/meminfo").read_text().split("\n")[0].split()[1]
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {"cpus": cpus, "memory_gib": round(int(mem) / 2**20, 1), "cpu": model,
+            "python": platform.python_version(), "when": datetime.now(UTC).isoformat()}  # fmt: skip
+
+
+def print_table(results: list[dict]) -> None:
+    head = (
+        f"{'rows':>11} {'engine':<9} {'wall s':>7} {'job s':>7} {'start s':>7} {'rows/s':>10}"
+        f" {'peak RSS MB':>11} {'files':>5} {'max MB':>6} {'valid':>10}"
+        f" {'quarant.':>8} {'cond.':>6}"
+    )
+    print(head)
+    for r in results:
+        for engine, t in r["engines"].items():
+            start = "" if t["spark_start_s"] is None else f"{t['spark_start_s']:.1f}"
+            print(
+                f"{r['rows']:>11,} {engine:<9} {t['wall_s']:>7.1f} {t['job_s']:>7.1f} {start:>7}"
+                f" {t['rows_per_s']:>10,} {t['peak_rss_mb']:>11,.0f} {t['silver_files']:>5}"
+                f" {t['max_file_mb']:>6.1f} {t['valid']:>10,} {t['quarantined']:>8,}"
+                f" {t['condemned']:>6,}"
+            )
+        ratios = r["ratios"]
+        print(
+            f"{'':>11} Lakegate job / DuckDB {ratios['lakegate_to_duckdb']:.2f}x,"
+            f" / pandas {ratios['lakegate_to_pandas']:.2f}x; counts equal in all three"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--data", type=Path, default=Path("bench/data"))
+    parser.add_argument("--work", type=Path, default=Path("bench/data/work"))
+    parser.add_argument("--out", type=Path, default=Path("bench/results/bench.json"))
+    parser.add_argument("--no-scaling", action="store_true")
+    args = parser.parse_args(argv)
+    args.data, args.work = args.data.resolve(), args.work.resolve()
+    results = []
+    for rows in args.rows:
+        results.append(compare(rows, args.data, args.work))
+    report = {"machine": machine(), "sizes": results}
+    if len(results) > 1:
+        report["per_row_us"] = {
+            str(r["rows"]): round(r["engines"]["lakegate"]["job_s"] / r["rows"] * 1e6, 2)
+            for r in results
+        }
+    if not args.no_scaling:
+        report["scaling"] = scaling(results[-1], args.work)
+    print()
+    print_table(results)
+    if "per_row_us" in report:
+        print(f"Lakegate job time per row (us): {report['per_row_us']}")
+    if "scaling" in report:
+        s = report["scaling"]
+        for months, b in s["backfill_by_history_months"].items():
+            print(
+                f"Backfill {b['month']} with {months:>2} month(s) published:"
+                f" job {b['job_s']:.1f} s,"
+                f" duplicate checks {b['dedupe_s']:.2f} s"
+            )
+        print(f"One-month backfill / 24-month run (job time): {s['one_month_to_24_month_job']:.3f}")
+        for months, p in s["promotion_by_history_months"].items():
+            print(
+                f"Promotion of a {months:>2}-month run ({p['rows']:,} rows): {p['promote_s']:.3f} s"
+            )
+    report["promotion_10x"] = promotion_cost()
+    print(
+        "Promotion, same partitions with 10x the bytes (bench.promotion): "
+        f"{report['promotion_10x']['ratio_10x_to_1x']:.2f}x the time"
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"Results: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,100 @@
+"""The benchmark's parts that decide its verdicts: the reference engines count what
+the generator injected, and the harness refuses engines that disagree. (Speed is
+measured by `make bench`, never here.)"""
+
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from bench import duckdb_ref, generate, pandas_ref
+from bench.eventlog import phases
+from bench.run import Mismatch, check_counts
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bench")
+    bronze, expected = generate.bronze_lake(root / "data", rows=24_000)
+    files = sorted(
+        p for p in bronze.rglob("*.csv") if generate.HISTORY_MONTH.partition not in str(p)
+    )
+    # Published history: the ids the late file re-sends, with other content.
+    tag = f"{generate.HISTORY_MONTH.year:04d}{generate.HISTORY_MONTH.month:02d}"
+    count = expected["by_error_type"]["BUSINESS_DUPLICATE"]
+    published = root / "silver/transactions/schema_v=v1/run_id=r/year=2022/month=12/p.parquet"
+    published.parent.mkdir(parents=True)
+    pq.write_table(
+        pa.table(
+            {
+                "TransactionID": [f"TX{tag}{i:08d}" for i in range(count)],
+                "row_hash": ["0" * 64] * count,
+                "run_id": ["r"] * count,
+            }
+        ),
+        published,
+    )
+    return root, files, published, expected
+
+
+def test_generator_spreads_about_two_percent_over_every_class(small):
+    _, files, _, expected = small
+    assert len(files) == 2 * generate.MONTHS + 1  # two per month and the late file
+    failed = expected["quarantined"] + expected["condemned"]
+    assert 0.015 < failed / expected["input_rows"] < 0.03
+    assert set(expected["by_error_type"]) == {
+        "MALFORMED_ROW", "NULL_VALUE_ERROR", "TYPE_ERROR", "CURRENCY_ERROR",
+        "PARTITION_MISMATCH", "EXACT_DUPLICATE", "DUPLICATE_IN_BATCH", "BUSINESS_DUPLICATE",
+    }  # fmt: skip
+
+
+def test_same_seed_same_files(small, tmp_path):
+    root, files, _, _ = small
+    again, _ = generate.bronze_lake(tmp_path, rows=24_000)
+    first = files[0].relative_to(root / "data" / "24000-7" / "bronze")
+    assert (again / first).read_bytes() == files[0].read_bytes()
+
+
+@pytest.mark.parametrize("engine", [duckdb_ref, pandas_ref], ids=["duckdb", "pandas"])
+def test_reference_engines_count_what_was_injected(small, tmp_path, engine):
+    _, files, published, expected = small
+    result = engine.run(files, [published], tmp_path / "out")
+    check_counts({result["engine"]: result}, expected)
+    silver = list((tmp_path / "out" / "silver").rglob("*.parquet"))
+    assert {p.parent.name for p in silver} == {f"month={m:02d}" for m in range(1, 13)}
+    assert sum(pq.read_metadata(p).num_rows for p in silver) == expected["valid"]
+
+
+def test_harness_refuses_engines_that_disagree(small):
+    *_, expected = small
+    agreeing = {k: expected[k] for k in ("input_rows", "valid", "quarantined", "condemned")}
+    result = {**agreeing, "by_error_type": dict(expected["by_error_type"])}
+    check_counts({"a": result}, expected)
+    with pytest.raises(Mismatch, match="b counted"):
+        check_counts({"a": result, "b": {**result, "valid": result["valid"] - 1}}, expected)
+    classes = dict(expected["by_error_type"], TYPE_ERROR=0)
+    with pytest.raises(Mismatch, match="error classes"):
+        check_counts({"c": {**result, "by_error_type": classes}}, expected)
+
+
+def test_event_log_phases_are_wall_time_per_job_description(tmp_path):
+    def job(job_id, name, start, end, stage):
+        return [
+            {
+                "Event": "SparkListenerJobStart", "Job ID": job_id, "Submission Time": start,
+                "Stage IDs": [stage], "Properties": {"spark.job.description": name},
+            },
+            {"Event": "SparkListenerTaskEnd", "Stage ID": stage, "Stage Attempt ID": 0,
+             "Task Metrics": {"Executor CPU Time": 2_000_000_000}},
+            {"Event": "SparkListenerJobEnd", "Job ID": job_id, "Completion Time": end},
+        ]  # fmt: skip
+
+    events = job(0, "validate", 0, 4000, 0) + job(1, "validate", 3000, 5000, 1)
+    events += job(2, "write", 6000, 7500, 2)
+    log = tmp_path / "app"
+    log.write_text("\n".join(json.dumps(e) for e in events) + "\n")
+    assert phases(log) == {
+        "validate": {"wall_s": 5.0, "cpu_s": 4.0},  # overlapping jobs count once
+        "write": {"wall_s": 1.5, "cpu_s": 2.0},
+    }
