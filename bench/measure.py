@@ -13,13 +13,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-PAGE = os.sysconf("SC_PAGE_SIZE")
-
 
 @dataclass
 class Measured:
     wall_s: float
     peak_rss_mb: float
+    peak_anon_mb: float
     result: dict
 
 
@@ -31,17 +30,23 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of `pid` and all its descendants."""
-    total, todo = 0, [pid]
+def tree_rss(pid: int) -> tuple[int, int]:
+    """Resident bytes of `pid` and all its descendants: (all, anonymous). The second
+    leaves out file-backed pages (libraries, and files the process maps, such as the
+    cache blocks Spark reads back from disk), which the kernel can drop at will."""
+    total, anonymous, todo = 0, 0, [pid]
     while todo:
         current = todo.pop()
         try:
-            total += int(Path(f"/proc/{current}/statm").read_text().split()[1]) * PAGE
-        except (OSError, IndexError, ValueError):
+            status = Path(f"/proc/{current}/status").read_text()
+        except OSError:
             continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        kib = {k: int(fields[k].split()[0]) * 1024 for k in ("VmRSS", "RssAnon") if k in fields}
+        total += kib.get("VmRSS", 0)
+        anonymous += kib.get("RssAnon", 0)
         todo += _children(current)
-    return total
+    return total, anonymous
 
 
 def run(command: list[str], env: dict | None = None) -> Measured:
@@ -54,13 +59,14 @@ def run(command: list[str], env: dict | None = None) -> Measured:
         text=True,
         env={**os.environ, **(env or {})},
     )
-    peak = 0
+    peak, peak_anon = 0, 0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, peak_anon
         while not done.is_set():
-            peak = max(peak, tree_rss(child.pid))
+            total, anonymous = tree_rss(child.pid)
+            peak, peak_anon = max(peak, total), max(peak_anon, anonymous)
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -73,4 +79,6 @@ def run(command: list[str], env: dict | None = None) -> Measured:
         tail = "\n".join(err.strip().splitlines()[-15:])
         raise RuntimeError(f"{' '.join(command[:4])} failed ({child.returncode}):\n{tail}")
     lines = [line for line in out.strip().splitlines() if line.startswith("{")]
-    return Measured(round(wall, 2), round(peak / 1e6, 1), json.loads(lines[-1]))
+    return Measured(
+        round(wall, 2), round(peak / 1e6, 1), round(peak_anon / 1e6, 1), json.loads(lines[-1])
+    )

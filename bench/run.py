@@ -145,6 +145,7 @@ def compare(rows: int, data: Path, work: Path) -> dict:
             "spark_start_s": r.get("spark_start_s"),
             "rows_per_s": round(r["input_rows"] / job),
             "peak_rss_mb": m.peak_rss_mb,
+            "peak_anon_mb": m.peak_anon_mb,
             "silver_files": r["silver"]["files"],
             "silver_partitions": r["silver"]["partitions"],
             "max_files_per_partition": r["silver"]["max_files_per_partition"],
@@ -242,7 +243,7 @@ def machine() -> dict:
 def print_table(results: list[dict]) -> None:
     head = (
         f"{'rows':>11} {'engine':<9} {'wall s':>7} {'job s':>7} {'start s':>7} {'rows/s':>10}"
-        f" {'peak RSS MB':>11} {'files':>5} {'max MB':>6} {'valid':>10}"
+        f" {'peak RSS MB':>11} {'anon MB':>7} {'files':>5} {'max MB':>6} {'valid':>10}"
         f" {'quarant.':>8} {'cond.':>6}"
     )
     print(head)
@@ -251,7 +252,8 @@ def print_table(results: list[dict]) -> None:
             start = "" if t["spark_start_s"] is None else f"{t['spark_start_s']:.1f}"
             print(
                 f"{r['rows']:>11,} {engine:<9} {t['wall_s']:>7.1f} {t['job_s']:>7.1f} {start:>7}"
-                f" {t['rows_per_s']:>10,} {t['peak_rss_mb']:>11,.0f} {t['silver_files']:>5}"
+                f" {t['rows_per_s']:>10,} {t['peak_rss_mb']:>11,.0f} {t['peak_anon_mb']:>7,.0f}"
+                f" {t['silver_files']:>5}"
                 f" {t['max_file_mb']:>6.1f} {t['valid']:>10,} {t['quarantined']:>8,}"
                 f" {t['condemned']:>6,}"
             )

@@ -37,9 +37,9 @@ LOCAL_CONF = {
     "spark.default.parallelism": "4",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
-    # Bounds the job's memory: 10M rows peak at ~5 GB of resident memory in all. 8g ran
-    # 10% faster but peaked at 15 GB (docs/performance.md).
-    "spark.driver.memory": "4g",
+    # The persisted validated frame of 10M rows is ~2.5 GB: with a 4g heap the JVM ran
+    # out of room and spent minutes in full collections (docs/performance.md).
+    "spark.driver.memory": "8g",
     "spark.sql.adaptive.enabled": "true",
     "spark.driver.extraJavaOptions": (
         "-Dlog4j2.configurationFile="
