@@ -76,8 +76,8 @@ def run(command: list[str], env: dict | None = None) -> Measured:
     done.set()
     sampler.join()
     if child.returncode != 0:
-        tail = "\n".join(err.strip().splitlines()[-15:])
-        raise RuntimeError(f"{' '.join(command[:4])} failed ({child.returncode}):\n{tail}")
+        last = (err.strip().splitlines() or ["no message"])[-1]
+        raise RuntimeError(f"{' '.join(command[1:4])} failed ({child.returncode}): {last}")
     lines = [line for line in out.strip().splitlines() if line.startswith("{")]
     return Measured(
         round(wall, 2), round(peak / 1e6, 1), round(peak_anon / 1e6, 1), json.loads(lines[-1])

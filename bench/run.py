@@ -36,6 +36,7 @@ from lakegate.storage import Lake
 
 PY = sys.executable
 RUN_ID = "20260101T000000Z_BENCH"
+MIN_ROWS = 100_000
 
 
 class Mismatch(Exception):
@@ -272,10 +273,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("bench/results/bench.json"))
     parser.add_argument("--no-scaling", action="store_true")
     args = parser.parse_args(argv)
+    if min(args.rows) < MIN_ROWS:
+        parser.error(
+            f"--rows must be at least {MIN_ROWS:,}: below that the injected bad rows are"
+            " more than the promotion gate lets the history month publish"
+        )
     args.data, args.work = args.data.resolve(), args.work.resolve()
     results = []
-    for rows in args.rows:
-        results.append(compare(rows, args.data, args.work))
+    try:
+        for rows in args.rows:
+            results.append(compare(rows, args.data, args.work))
+    except (Mismatch, RuntimeError) as error:
+        # One clear verdict (the failing engine's last lines are part of the message).
+        print(f"bench: {error}", file=sys.stderr)
+        return 1
     report = {"machine": machine(), "sizes": results}
     if len(results) > 1:
         report["per_row_us"] = {
