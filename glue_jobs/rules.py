@@ -1,7 +1,7 @@
 """Validation rules as data (SPEC §3): a name, an error class, a predicate, a message.
 
 A row's error is the first rule that fails, in the order of `value_rules`; the duplicate
-classes come after, judged in transforms.with_duplicates among rows that pass these.
+classes come after, judged in transforms.with_duplicate_classes among rows that pass these.
 Columns are built lazily (a SparkSession must be active), so rules hold factories.
 
 Rule order:
@@ -174,14 +174,5 @@ def with_error_message(rules: list[Rule]) -> Callable[[DataFrame], DataFrame]:
             *[F.when(F.col("_rule") == index, rule.message()) for index, rule in enumerate(rules)]
         )
         return df.select(*[c for c in df.columns if c != "_rule"], message.alias("error_message"))
-
-    return apply
-
-
-def with_first_error(rules: list[Rule]) -> Callable[[DataFrame], DataFrame]:
-    """Adds error_type and error_message: those of the first failing rule, or null."""
-
-    def apply(df: DataFrame) -> DataFrame:
-        return df.transform(with_error_type(rules)).transform(with_error_message(rules))
 
     return apply

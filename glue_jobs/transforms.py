@@ -81,26 +81,16 @@ def duplicate_conflicts(
     )
 
 
-def with_duplicates(published: DataFrame) -> Callable[[DataFrame], DataFrame]:
+def with_duplicate_classes(conflicts: DataFrame) -> Callable[[DataFrame], DataFrame]:
     """Duplicate classes among rows that passed the value rules (SPEC §3).
 
-    `published`: (TransactionID, row_hash) of the already-accepted rows (the published
-    version minus the partitions this run replaces). Against it: same hash ->
-    EXACT_DUPLICATE, other content -> BUSINESS_DUPLICATE. Otherwise, within the run,
+    `conflicts`: duplicate_conflicts() of these rows against the published keys (the
+    published version minus the partitions this run replaces). Against those: same hash
+    -> EXACT_DUPLICATE, other content -> BUSINESS_DUPLICATE. Otherwise, within the run,
     ordered by (source_file, source_line): the first row of a TransactionID is accepted,
     a later one with the accepted row's hash is EXACT_DUPLICATE, any other
-    DUPLICATE_IN_BATCH. The frame is read twice (conflicts, then the join): persist it.
+    DUPLICATE_IN_BATCH.
     """
-
-    def apply(df: DataFrame) -> DataFrame:
-        suspects = duplicate_suspects(df, published)
-        return df.transform(with_duplicate_classes(duplicate_conflicts(df, published, suspects)))
-
-    return apply
-
-
-def with_duplicate_classes(conflicts: DataFrame) -> Callable[[DataFrame], DataFrame]:
-    """with_duplicates() given its duplicate_conflicts() (computed once by the job)."""
 
     def apply(df: DataFrame) -> DataFrame:
         conflicts_ = F.broadcast(conflicts)
@@ -170,21 +160,6 @@ def _latest_first() -> Column:
     return F.struct(-F.col("attempt_count"), F.col("retry_history")[0]["run_id"])
 
 
-def with_attempts(prior: DataFrame, run_id: str, at: datetime) -> Callable[[DataFrame], DataFrame]:
-    """attempt_count and retry_history of failed rows (SPEC §4; lakegate.attempts).
-
-    `prior`: earlier quarantine and condemned rows (PRIOR_FAILURES_SCHEMA) of completed
-    runs. The same bronze record read again (same file, line and hash) keeps its attempt
-    and history; a TransactionID seen before from another source is one attempt more,
-    with this attempt appended to the history; otherwise attempt 0.
-    """
-
-    def apply(df: DataFrame) -> DataFrame:
-        return df.transform(with_prior_attempts(*prior_attempts(prior), run_id, at))
-
-    return apply
-
-
 def prior_attempts(prior: DataFrame) -> tuple[DataFrame, DataFrame]:
     """Earlier failures by bronze record (file, line, hash) and by TransactionID: the
     highest attempt and the history that goes with it (small; broadcast)."""
@@ -210,7 +185,13 @@ def prior_attempts(prior: DataFrame) -> tuple[DataFrame, DataFrame]:
 def with_prior_attempts(
     same: DataFrame, by_id: DataFrame, run_id: str, at: datetime
 ) -> Callable[[DataFrame], DataFrame]:
-    """with_attempts() given its prior_attempts() (computed once by the job)."""
+    """attempt_count and retry_history of failed rows (SPEC §4; lakegate.attempts).
+
+    `same` and `by_id`: prior_attempts() of the earlier quarantine and condemned rows
+    of completed runs. The same bronze record read again (same file, line and hash)
+    keeps its attempt and history; a TransactionID seen before from another source is
+    one attempt more, with this attempt appended to the history; otherwise attempt 0.
+    """
 
     def apply(df: DataFrame) -> DataFrame:
         joined = df.join(
