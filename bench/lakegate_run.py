@@ -2,7 +2,8 @@
 
 Runs exactly what `lakegate ingest` runs (prepare, then glue_jobs.job.run_ingest on a
 local Spark session built by glue_jobs.session) and prints one JSON line: Spark's
-start-up and the job's time measured apart, the run's counts, and the files written.
+start-up and the job's time measured apart, what the JVM spent compiling during the
+job (JIT and Spark's code generation), the run's counts, and the files written.
 With --promote the run is promoted afterwards (the benchmark builds published history
 this way); with --event-log Spark writes its event log there for bench.eventlog.
 """
@@ -21,6 +22,24 @@ from lakegate.ids import Month, MonthWindow
 from lakegate.storage import Lake
 
 DATASET = "transactions"
+
+
+def compile_seconds(spark) -> dict:
+    """What the JVM has spent compiling so far: HotSpot's JIT (all compiler threads,
+    CPU seconds) and Spark's code generation (Janino, one compile per generated class).
+    Part of a run's fixed cost: it does not grow with the rows."""
+    jvm = spark.sparkContext._jvm
+    jit = jvm.java.lang.management.ManagementFactory.getCompilationMXBean()
+    codegen = jvm.org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME()
+    snapshot, count = codegen.getSnapshot(), codegen.getCount()
+    values = list(snapshot.getValues())
+    # The histogram keeps every sample up to 1028 of them; past that, an estimate.
+    total_ms = sum(values) if len(values) == count else snapshot.getMean() * count
+    return {
+        "jit_s": jit.getTotalCompilationTime() / 1000,
+        "codegen_s": total_ms / 1000,
+        "codegen_classes": count,
+    }
 
 
 def run(
@@ -57,9 +76,11 @@ def run(
     spark = local_session("lakegate-bench", **{**extra, **(conf or {})})
     spark.range(1).count()  # the JVM, the session and the first job's set-up
     spark_start = time.perf_counter() - started
+    compiled_before = compile_seconds(spark)
     started = time.perf_counter()
     summary = run_ingest(spark, lake, request, files=files)
     job = time.perf_counter() - started
+    compiled = {k: v - compiled_before[k] for k, v in compile_seconds(spark).items()}
     app_id = spark.sparkContext.applicationId
     spark.stop()
     promote_s = None
@@ -75,6 +96,9 @@ def run(
         "spark_start_s": round(spark_start, 2),
         "job_s": round(job, 2),
         "promote_s": None if promote_s is None else round(promote_s, 3),
+        "jit_s": round(compiled["jit_s"], 2),
+        "codegen_s": round(compiled["codegen_s"], 2),
+        "codegen_classes": compiled["codegen_classes"],
         "input_rows": summary["input_rows"],
         "valid": summary["valid_rows_count"],
         "quarantined": summary["quarantined_rows_count"],

@@ -98,3 +98,15 @@ def test_event_log_phases_are_wall_time_per_job_description(tmp_path):
         "validate": {"wall_s": 5.0, "cpu_s": 4.0},  # overlapping jobs count once
         "write": {"wall_s": 1.5, "cpu_s": 2.0},
     }
+
+
+def test_compile_time_is_read_from_the_jvm_and_grows_with_new_code(spark):
+    from bench.lakegate_run import compile_seconds
+
+    before = compile_seconds(spark)
+    # A query shape this session has not compiled yet: a new generated class.
+    spark.range(10).selectExpr("id * 7919 + 104729 AS bench_probe").collect()
+    after = compile_seconds(spark)
+    assert after["codegen_classes"] > before["codegen_classes"]
+    assert after["codegen_s"] >= before["codegen_s"] >= 0  # Spark rounds to whole ms
+    assert after["jit_s"] >= before["jit_s"] > 0
