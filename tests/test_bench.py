@@ -3,6 +3,7 @@ the generator injected, and the harness refuses engines that disagree. (Speed is
 measured by `make bench`, never here.)"""
 
 import json
+import os
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -110,3 +111,26 @@ def test_compile_time_is_read_from_the_jvm_and_grows_with_new_code(spark):
     assert after["codegen_classes"] > before["codegen_classes"]
     assert after["codegen_s"] >= before["codegen_s"] >= 0  # Spark rounds to whole ms
     assert after["jit_s"] >= before["jit_s"] > 0
+    assert after["jit_cpu_s"] >= before["jit_cpu_s"] > 0
+
+
+def test_memory_sampling_survives_a_process_that_exits_while_it_is_read(monkeypatch):
+    from bench import measure
+
+    # The sampler reads a process's status, then lists its threads for their children:
+    # the process may exit in between, and its /proc folder goes with it.
+    listdir, scandir = os.listdir, os.scandir
+
+    def gone(real):
+        def call(path="."):
+            if str(path).endswith("/task"):
+                raise FileNotFoundError(2, "No such file or directory", str(path))
+            return real(path)
+
+        return call
+
+    monkeypatch.setattr(os, "listdir", gone(listdir))
+    monkeypatch.setattr(os, "scandir", gone(scandir))
+    assert measure._children(os.getpid()) == []
+    total, anonymous = measure.tree_rss(os.getpid())
+    assert total >= anonymous > 0  # this process itself is still counted
