@@ -134,3 +134,29 @@ def test_memory_sampling_survives_a_process_that_exits_while_it_is_read(monkeypa
     assert measure._children(os.getpid()) == []
     total, anonymous = measure.tree_rss(os.getpid())
     assert total >= anonymous > 0  # this process itself is still counted
+
+
+def _own_rss() -> int:
+    status = open(f"/proc/{os.getpid()}/status").read()  # noqa: SIM115
+    return int(next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1])
+
+
+def test_a_child_not_yet_started_is_not_counted_as_a_copy_of_its_parent():
+    import time
+
+    from bench import measure
+
+    before, _ = measure.tree_rss(os.getpid())
+    # Between fork and exec a child shares this process's memory, as the JVM's children
+    # do while it starts a `chmod`: a forked child that has not exec'd stays so.
+    child = os.fork()
+    if child == 0:
+        time.sleep(5)
+        os._exit(0)
+    try:
+        assert measure._not_yet_started(child)
+        during, _ = measure.tree_rss(os.getpid())
+    finally:
+        os.kill(child, 9)
+        os.waitpid(child, 0)
+    assert during - before < _own_rss() * 1024 / 2
