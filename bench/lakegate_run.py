@@ -28,14 +28,11 @@ from lakegate.storage import Lake
 DATASET = "transactions"
 
 
-def compiler_cpu_seconds(pid: int) -> float | None:
-    """CPU time of the JVM's JIT compiler threads so far (Linux /proc; None elsewhere)."""
+def compiler_cpu_seconds(pid: int) -> float:
+    """CPU time of the JIT compiler threads of the JVM `pid` so far (Linux /proc, as
+    bench.measure)."""
     total = 0
-    try:
-        tasks = list(Path(f"/proc/{pid}/task").iterdir())
-    except OSError:
-        return None
-    for task in tasks:
+    for task in Path(f"/proc/{pid}/task").iterdir():
         with contextlib.suppress(OSError):
             if (task / "comm").read_text().startswith(("C1 Compiler", "C2 Compiler")):
                 fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
@@ -44,9 +41,10 @@ def compiler_cpu_seconds(pid: int) -> float | None:
 
 
 def compile_seconds(spark) -> dict:
-    """What the JVM has spent compiling so far: HotSpot's JIT (all compiler threads,
-    CPU seconds) and Spark's code generation (Janino, one compile per generated class).
-    Part of a run's fixed cost: it does not grow with the rows."""
+    """What the JVM has spent compiling so far. jit_s: HotSpot's compile time summed
+    over its compiler threads (CompilationMXBean); jit_cpu_s: those threads' CPU time;
+    codegen_s and codegen_classes: Spark's code generation (Janino, one compile per
+    generated class). Part of a run's fixed cost: it does not grow with the rows."""
     jvm = spark.sparkContext._jvm
     jit = jvm.java.lang.management.ManagementFactory.getCompilationMXBean()
     codegen = jvm.org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME()
@@ -54,10 +52,9 @@ def compile_seconds(spark) -> dict:
     values = list(snapshot.getValues())
     # The histogram keeps every sample up to 1028 of them; past that, an estimate.
     total_ms = sum(values) if len(values) == count else snapshot.getMean() * count
-    cpu = compiler_cpu_seconds(jvm.java.lang.ProcessHandle.current().pid())
     return {
         "jit_s": jit.getTotalCompilationTime() / 1000,
-        "jit_cpu_s": cpu if cpu is not None else float("nan"),
+        "jit_cpu_s": compiler_cpu_seconds(jvm.java.lang.ProcessHandle.current().pid()),
         "codegen_s": total_ms / 1000,
         "codegen_classes": count,
     }
