@@ -4,6 +4,7 @@ measured by `make bench`, never here.)"""
 
 import json
 import os
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -137,7 +138,7 @@ def test_memory_sampling_survives_a_process_that_exits_while_it_is_read(monkeypa
 
 
 def _own_rss() -> int:
-    status = open(f"/proc/{os.getpid()}/status").read()  # noqa: SIM115
+    status = Path(f"/proc/{os.getpid()}/status").read_text()
     return int(next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1])
 
 
