@@ -19,54 +19,59 @@ def _metric(task_metrics: dict, *path: str) -> int:
     return int(value or 0)
 
 
+def _events(log: Path):
+    """The event log's events, one JSON object per line, with their kind."""
+    with log.open() as lines:
+        for line in lines:
+            event = json.loads(line)
+            yield event.get("Event"), event
+
+
 def stages(log: Path) -> list[dict]:
     """One record per completed stage, in completion order."""
     tasks: dict[tuple[int, int], dict] = {}
     done = []
-    with log.open() as lines:
-        for line in lines:
-            event = json.loads(line)
-            kind = event.get("Event")
-            if kind == "SparkListenerTaskEnd":
-                key = (event["Stage ID"], event["Stage Attempt ID"])
-                m = event.get("Task Metrics") or {}
-                acc = tasks.setdefault(
-                    key,
-                    {
-                        "run_ms": 0,
-                        "cpu_ns": 0,
-                        "gc_ms": 0,
-                        "shuffle_read": 0,
-                        "shuffle_write": 0,
-                        "spill": 0,
-                        "input": 0,
-                        "output": 0,
-                    },
-                )
-                acc["run_ms"] += _metric(m, "Executor Run Time")
-                acc["cpu_ns"] += _metric(m, "Executor CPU Time")
-                acc["gc_ms"] += _metric(m, "JVM GC Time")
-                acc["shuffle_read"] += _metric(
-                    m, "Shuffle Read Metrics", "Remote Bytes Read"
-                ) + _metric(m, "Shuffle Read Metrics", "Local Bytes Read")
-                acc["shuffle_write"] += _metric(m, "Shuffle Write Metrics", "Shuffle Bytes Written")
-                acc["spill"] += _metric(m, "Disk Bytes Spilled")
-                acc["input"] += _metric(m, "Input Metrics", "Bytes Read")
-                acc["output"] += _metric(m, "Output Metrics", "Bytes Written")
-            elif kind == "SparkListenerStageCompleted":
-                info = event["Stage Info"]
-                key = (info["Stage ID"], info["Stage Attempt ID"])
-                wall = (info.get("Completion Time", 0) - info.get("Submission Time", 0)) / 1000
-                done.append(
-                    {
-                        "stage": info["Stage ID"],
-                        "name": info["Stage Name"].split(" at ")[0],
-                        "where": info["Stage Name"].split(" at ")[-1],
-                        "tasks": info["Number of Tasks"],
-                        "wall_s": round(wall, 2),
-                        **tasks.get(key, {}),
-                    }
-                )
+    for kind, event in _events(log):
+        if kind == "SparkListenerTaskEnd":
+            key = (event["Stage ID"], event["Stage Attempt ID"])
+            m = event.get("Task Metrics") or {}
+            acc = tasks.setdefault(
+                key,
+                {
+                    "run_ms": 0,
+                    "cpu_ns": 0,
+                    "gc_ms": 0,
+                    "shuffle_read": 0,
+                    "shuffle_write": 0,
+                    "spill": 0,
+                    "input": 0,
+                    "output": 0,
+                },
+            )
+            acc["run_ms"] += _metric(m, "Executor Run Time")
+            acc["cpu_ns"] += _metric(m, "Executor CPU Time")
+            acc["gc_ms"] += _metric(m, "JVM GC Time")
+            acc["shuffle_read"] += _metric(
+                m, "Shuffle Read Metrics", "Remote Bytes Read"
+            ) + _metric(m, "Shuffle Read Metrics", "Local Bytes Read")
+            acc["shuffle_write"] += _metric(m, "Shuffle Write Metrics", "Shuffle Bytes Written")
+            acc["spill"] += _metric(m, "Disk Bytes Spilled")
+            acc["input"] += _metric(m, "Input Metrics", "Bytes Read")
+            acc["output"] += _metric(m, "Output Metrics", "Bytes Written")
+        elif kind == "SparkListenerStageCompleted":
+            info = event["Stage Info"]
+            key = (info["Stage ID"], info["Stage Attempt ID"])
+            wall = (info.get("Completion Time", 0) - info.get("Submission Time", 0)) / 1000
+            done.append(
+                {
+                    "stage": info["Stage ID"],
+                    "name": info["Stage Name"].split(" at ")[0],
+                    "where": info["Stage Name"].split(" at ")[-1],
+                    "tasks": info["Number of Tasks"],
+                    "wall_s": round(wall, 2),
+                    **tasks.get(key, {}),
+                }
+            )
     return done
 
 
@@ -77,23 +82,20 @@ def phases(log: Path) -> dict[str, dict]:
     stage_phase: dict[int, str] = {}
     started: dict[int, tuple[str, int]] = {}
     cpu: dict[str, float] = {}
-    with log.open() as lines:
-        for line in lines:
-            event = json.loads(line)
-            kind = event.get("Event")
-            if kind == "SparkListenerJobStart":
-                props = event.get("Properties") or {}
-                name = props.get("spark.job.description") or "(unnamed)"
-                started[event["Job ID"]] = (name, event["Submission Time"])
-                for stage in event.get("Stage IDs", []):
-                    stage_phase[stage] = name
-            elif kind == "SparkListenerJobEnd" and event["Job ID"] in started:
-                name, begin = started.pop(event["Job ID"])
-                spans.setdefault(name, []).append((begin, event["Completion Time"]))
-            elif kind == "SparkListenerTaskEnd":
-                name = stage_phase.get(event["Stage ID"], "(unnamed)")
-                m = event.get("Task Metrics") or {}
-                cpu[name] = cpu.get(name, 0.0) + _metric(m, "Executor CPU Time") / 1e9
+    for kind, event in _events(log):
+        if kind == "SparkListenerJobStart":
+            props = event.get("Properties") or {}
+            name = props.get("spark.job.description") or "(unnamed)"
+            started[event["Job ID"]] = (name, event["Submission Time"])
+            for stage in event.get("Stage IDs", []):
+                stage_phase[stage] = name
+        elif kind == "SparkListenerJobEnd" and event["Job ID"] in started:
+            name, begin = started.pop(event["Job ID"])
+            spans.setdefault(name, []).append((begin, event["Completion Time"]))
+        elif kind == "SparkListenerTaskEnd":
+            name = stage_phase.get(event["Stage ID"], "(unnamed)")
+            m = event.get("Task Metrics") or {}
+            cpu[name] = cpu.get(name, 0.0) + _metric(m, "Executor CPU Time") / 1e9
     out = {}
     for name, intervals in spans.items():
         total, end = 0, None

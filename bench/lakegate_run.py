@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from bench import output_files
+from bench.measure import stat_fields
 from lakegate import layout
 from lakegate.config import dataset_config
 from lakegate.ids import Month, MonthWindow
@@ -35,8 +36,8 @@ def compiler_cpu_seconds(pid: int) -> float:
     for task in Path(f"/proc/{pid}/task").iterdir():
         with contextlib.suppress(OSError):
             if (task / "comm").read_text().startswith(("C1 Compiler", "C2 Compiler")):
-                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-                total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+                fields = stat_fields(task / "stat")
+                total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")
 
 

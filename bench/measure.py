@@ -37,9 +37,16 @@ def _children(pid: int) -> list[int]:
 PF_FORKNOEXEC = 0x40
 
 
+def stat_fields(stat: Path) -> list[str]:
+    """The fields of a /proc/<pid>/stat (or task) file after the command name, which
+    may itself hold spaces and parentheses: [0] is field 3 (state), [6] field 9 (flags),
+    [11] and [12] fields 14 and 15 (user and system CPU, in clock ticks)."""
+    return stat.read_text().rsplit(")", 1)[1].split()
+
+
 def _not_yet_started(pid: int) -> bool:
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = stat_fields(Path(f"/proc/{pid}/stat"))
     except OSError:
         return False
     return bool(int(fields[6]) & PF_FORKNOEXEC)
