@@ -9,7 +9,8 @@ generated bronze files, in one invocation:
    peak RSS of the process tree, output files): Lakegate's ingestion job end to end
    (local Spark), DuckDB SQL (the floor) and pandas + pyarrow (the naive reference).
    Their valid, quarantined and condemned counts must be equal, and equal to what the
-   generator injected; the harness stops with an error if not.
+   generator injected; the harness stops with an error if not. Then what the floor's
+   time is made of (bench.duckdb_parts), beside a DuckDB job that does less.
 3. Scaling, for the largest size: promotion of the 24-month run (vs the smaller size's),
    a one-month backfill against the 24-month run, and a one-month backfill with 1, 6
    and 24 months of published history (duplicate detection); the last one again in a
@@ -139,6 +140,10 @@ def compare(rows: int, data: Path, work: Path) -> dict:
         runs[engine] = reference(engine, work, files, published)
     results = {engine: m.result for engine, m in runs.items()}
     check_counts(results, expected)
+    print(f"[{rows:,} rows] what the DuckDB floor's time is made of", flush=True)
+    parts = measure.run(
+        [PY, "-m", "bench.duckdb_parts", "--work", str(work), "--out", str(work / "duckdb-parts")]
+    ).result
     table = {}
     for engine, m in runs.items():
         r = m.result
@@ -170,6 +175,7 @@ def compare(rows: int, data: Path, work: Path) -> dict:
             "lakegate_to_duckdb": round(lg / table["duckdb"]["job_s"], 2),
             "lakegate_to_pandas": round(lg / table["pandas"]["job_s"], 2),
         },
+        "duckdb_parts": parts,
         "event_log": runs["lakegate"].result["event_log"],
         "lake": str(lake),
         "bronze": str(bronze),
@@ -289,6 +295,14 @@ def print_table(results: list[dict]) -> None:
         print(
             f"{'':>11} Lakegate job / DuckDB {ratios['lakegate_to_duckdb']:.2f}x,"
             f" / pandas {ratios['lakegate_to_pandas']:.2f}x; counts equal in all three"
+        )
+        parts = r["duckdb_parts"]
+        print(
+            f"{'':>11} DuckDB: numbered lines {parts['numbered_lines']['s']:.1f} s,"
+            f" with SHA-256 {parts['numbered_lines_sha256']['s']:.1f} s, the floor's"
+            f" classification {parts['floor_classification']['s']:.1f} s; a shortcut job"
+            f" (CSV reader, no line numbers or hashes) {parts['shortcut_job']['s']:.1f} s,"
+            f" reading {parts['shortcut_job']['input_rows']:,} of the {r['rows']:,} rows"
         )
 
 

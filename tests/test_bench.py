@@ -161,3 +161,17 @@ def test_a_child_not_yet_started_is_not_counted_as_a_copy_of_its_parent():
         os.kill(child, 9)
         os.waitpid(child, 0)
     assert during - before < _own_rss() * 1024 / 2
+
+
+def test_duckdb_parts_number_every_line_and_the_shortcut_job_loses_malformed_rows(small, tmp_path):
+    from bench import duckdb_parts
+
+    _, files, published, expected = small
+    parts = duckdb_parts.run(files, [published], tmp_path / "parts")
+    # string_split gives one line per newline plus the text after the last one.
+    assert parts["numbered_lines"]["lines"] == sum(f.read_bytes().count(b"\n") + 1 for f in files)
+    assert parts["floor_classification"]["input_rows"] == expected["input_rows"]
+    # The shortcut's CSV reader skips what it cannot parse (an unclosed quote takes the
+    # next lines with it): rows are lost, so it is not the same work.
+    assert parts["shortcut_job"]["input_rows"] < expected["input_rows"]
+    assert list((tmp_path / "parts" / "silver").rglob("*.parquet"))
