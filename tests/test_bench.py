@@ -175,3 +175,16 @@ def test_duckdb_parts_number_every_line_and_the_shortcut_job_loses_malformed_row
     # next lines with it): rows are lost, so it is not the same work.
     assert parts["shortcut_job"]["input_rows"] < expected["input_rows"]
     assert list((tmp_path / "parts" / "silver").rglob("*.parquet"))
+
+
+def test_validate_parts_count_every_line_in_every_mode(spark, small):
+    from bench.validate_parts import measure
+
+    _, files, _, expected = small
+    uris = [str(f) for f in files]
+    lines = measure(spark, uris, "lines")["rows"]
+    assert lines == sum(f.read_bytes().count(b"\n") + 1 for f in files)
+    for mode in ("fields", "validated", "persisted", "checkpointed"):
+        assert measure(spark, uris, mode)["rows"] == expected["input_rows"], mode
+    with pytest.raises(ValueError, match="not one of"):
+        measure(spark, uris, "sampled")
