@@ -58,10 +58,11 @@ def test_line_numbers_are_physical_and_blank_lines_are_not_records(spark):
         "\ufeff"
         + HEADER
         + "\r\n\r\nT1,C1,1.00,EUR,2024-03-01\r\n   \r\nT2,C2,2.00,EUR,2024-03-02\r\n"
+        + "\t\x0b \x0c\r\n \tT3,C3,3.00,EUR,2024-03-03\r\n"
     )
     result = lines_of(spark, {MARCH: text}).select("source_line", "TransactionID")
     expected = spark.createDataFrame(
-        [(3, "T1"), (5, "T2")], "source_line int, TransactionID string"
+        [(3, "T1"), (5, "T2"), (7, " \tT3")], "source_line int, TransactionID string"
     )
     assert_df_equality(result, expected, ignore_nullable=True, ignore_row_order=True)
 
