@@ -186,17 +186,24 @@ def run_ingest(
     classified = validated.transform(
         transforms.classify_validated(cfg.currencies, found, request.run_id, started)
     )
-    failed = None
+    # The rows that are not plainly valid (about 2%): classified once with their
+    # messages and histories, persisted, counted, and read by both failure writes.
+    notable = validated.transform(
+        transforms.notable_rows(cfg.currencies, found, request.run_id, started)
+    ).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         # Each phase is materialised under its own name, so the Spark UI and the event
         # log tell what the run spent its time on (bench.eventlog reads them).
         phase(spark, "read and validate bronze")
-        validated.count()
+        rows_read = {
+            f"year={r.year}/month={r.month}": r.rows
+            for r in transforms.partition_rows(validated).collect()
+        }
         phase(spark, "duplicate checks and earlier failures")
         for frame in found.frames():
             frame.count()
-        phase(spark, "count outcomes")
-        counts = [
+        phase(spark, "classify and count the failed rows")
+        counted = [
             metrics.CountRow(
                 r.outcome,
                 r.error_type,
@@ -205,9 +212,9 @@ def run_ingest(
                 r.attempt_sum,
                 r.retry_of,
             )
-            for r in transforms.outcome_counts(classified).collect()
+            for r in transforms.outcome_counts(notable).collect()
         ]
-        row_metrics = metrics.summarize_counts(counts)
+        row_metrics = metrics.summarize_counts(metrics.with_plain_valid(counted, rows_read))
         if request.run_type != "retry":
             # Only a retry run re-submits corrected rows. In a backfill, a TransactionID
             # seen in quarantine before is usually the accepted original of a duplicate.
@@ -223,16 +230,14 @@ def run_ingest(
         c_prefix = layout.condemned_run_prefix(ds, request.run_id)
         s_prefix = layout.run_prefix(ds, cfg.schema_v, request.run_id)
         phase(spark, "write quarantine")
-        # The few failed rows, persisted: the condemned write reads them, not every row.
-        failed = transforms.failed_rows(classified).persist(StorageLevel.MEMORY_AND_DISK)
         sparkio.write_partitioned(
-            failed.transform(transforms.quarantine_rows(request.run_id, started)),
+            notable.transform(transforms.quarantine_rows(request.run_id, started)),
             lake["quarantine"].uri(q_prefix),
             ["source_file", "source_line"],
         )
         phase(spark, "write condemned")
         sparkio.write_partitioned(
-            failed.transform(transforms.condemned_rows(request.run_id, started)),
+            notable.transform(transforms.condemned_rows(request.run_id, started)),
             lake["quarantine"].uri(c_prefix),
             ["source_file", "source_line"],
         )
@@ -248,8 +253,7 @@ def run_ingest(
                 unique=["TransactionID", "row_hash"],
             )
     finally:
-        if failed is not None:
-            failed.unpersist()
+        notable.unpersist()
         found.unpersist()
         validated.unpersist()
 

@@ -81,76 +81,116 @@ def duplicate_conflicts(
     )
 
 
-def with_duplicate_classes(conflicts: DataFrame) -> Callable[[DataFrame], DataFrame]:
-    """Duplicate classes among rows that passed the value rules (SPEC §3).
+# Columns the lookups add (with_lookups) and the classes drop once they are judged.
+_CONFLICT_COLUMNS = ("_id", "_pub_hashes", "_first")
+_PRIOR_COLUMNS = (
+    "_s_file",
+    "_s_line",
+    "_s_hash",
+    "_s_attempt",
+    "_s_history",
+    "_p_id",
+    "_p_attempt",
+    "_p_history",
+)
 
-    `conflicts`: duplicate_conflicts() of these rows against the published keys (the
-    published version minus the partitions this run replaces). Against those: same hash
-    -> EXACT_DUPLICATE, other content -> BUSINESS_DUPLICATE. Otherwise, within the run,
-    ordered by (source_file, source_line): the first row of a TransactionID is accepted,
-    a later one with the accepted row's hash is EXACT_DUPLICATE, any other
-    DUPLICATE_IN_BATCH.
-    """
+
+def with_lookups(found: Lookups) -> Callable[[DataFrame], DataFrame]:
+    """Each row beside what the lookups know of it (broadcast joins, one row per key, so
+    no row is repeated): its TransactionID's duplicate conflict (_id, _pub_hashes,
+    _first), and earlier failures of the same bronze record (_s_*) and of its
+    TransactionID (_p_*). Nulls where they know nothing: most rows."""
 
     def apply(df: DataFrame) -> DataFrame:
-        conflicts_ = F.broadcast(conflicts)
-        joined = df.join(conflicts_, df[TID] == conflicts_["_id"], "left")
-        passed = F.col("error_type").isNull()
-        is_first = (F.col("source_file") == F.col("_first.source_file")) & (
-            F.col("source_line") == F.col("_first.source_line")
+        conflicts, same, by_id = (
+            F.broadcast(found.conflicts),
+            F.broadcast(found.prior_by_record),
+            F.broadcast(found.prior_by_id),
         )
-        tid = R.shown(F.col(TID))
-        where_first = F.format_string(
-            "%s line %d", F.col("_first.source_file"), F.col("_first.source_line")
-        )
-        duplicate = (
-            F.when(~passed | F.col("_id").isNull(), F.lit(None))
-            .when(
-                F.array_contains("_pub_hashes", F.col("row_hash")),
-                F.struct(
-                    F.lit("EXACT_DUPLICATE").alias("t"),
-                    F.format_string("TransactionID %s is identical to a published row", tid).alias(
-                        "m"
-                    ),
-                ),
+        return (
+            df.join(conflicts, df[TID] == conflicts["_id"], "left")
+            .join(
+                same,
+                (df["source_file"] == same["_s_file"])
+                & (df["source_line"] == same["_s_line"])
+                & (df["row_hash"] == same["_s_hash"]),
+                "left",
             )
-            .when(
-                F.col("_pub_hashes").isNotNull(),
-                F.struct(
-                    F.lit("BUSINESS_DUPLICATE").alias("t"),
-                    F.format_string(
-                        "TransactionID %s is already published with different content", tid
-                    ).alias("m"),
-                ),
-            )
-            .when(is_first, F.lit(None))
-            .when(
-                F.col("row_hash") == F.col("_first.row_hash"),
-                F.struct(
-                    F.lit("EXACT_DUPLICATE").alias("t"),
-                    F.format_string("TransactionID %s is identical to %s", tid, where_first).alias(
-                        "m"
-                    ),
-                ),
-            )
-            .otherwise(
-                F.struct(
-                    F.lit("DUPLICATE_IN_BATCH").alias("t"),
-                    F.format_string(
-                        "TransactionID %s was already accepted from %s with different content",
-                        tid,
-                        where_first,
-                    ).alias("m"),
-                )
-            )
-        )
-        return joined.select(
-            *[c for c in df.columns if c not in ("error_type", "error_message")],
-            F.coalesce("error_type", duplicate["t"]).alias("error_type"),
-            F.coalesce("error_message", duplicate["m"]).alias("error_message"),
+            .join(by_id, df[TID] == by_id["_p_id"], "left")
         )
 
     return apply
+
+
+def is_notable() -> Column:
+    """After with_lookups: the rows whose outcome is not plainly valid. A value rule
+    failed, or the lookups know the TransactionID (a duplicate, or a re-submission of
+    an earlier failure); every other row is valid with nothing more to record."""
+    return F.col("error_type").isNotNull() | F.col("_id").isNotNull() | F.col("_p_id").isNotNull()
+
+
+def with_duplicate_classes(df: DataFrame) -> DataFrame:
+    """Duplicate classes among rows that passed the value rules (SPEC §3), from the
+    conflict columns with_lookups() added (and drops them).
+
+    The conflicts are duplicate_conflicts() of these rows against the published keys
+    (the published version minus the partitions this run replaces). Against those: same
+    hash -> EXACT_DUPLICATE, other content -> BUSINESS_DUPLICATE. Otherwise, within the
+    run, ordered by (source_file, source_line): the first row of a TransactionID is
+    accepted, a later one with the accepted row's hash is EXACT_DUPLICATE, any other
+    DUPLICATE_IN_BATCH.
+    """
+    passed = F.col("error_type").isNull()
+    is_first = (F.col("source_file") == F.col("_first.source_file")) & (
+        F.col("source_line") == F.col("_first.source_line")
+    )
+    tid = R.shown(F.col(TID))
+    where_first = F.format_string(
+        "%s line %d", F.col("_first.source_file"), F.col("_first.source_line")
+    )
+    duplicate = (
+        F.when(~passed | F.col("_id").isNull(), F.lit(None))
+        .when(
+            F.array_contains("_pub_hashes", F.col("row_hash")),
+            F.struct(
+                F.lit("EXACT_DUPLICATE").alias("t"),
+                F.format_string("TransactionID %s is identical to a published row", tid).alias("m"),
+            ),
+        )
+        .when(
+            F.col("_pub_hashes").isNotNull(),
+            F.struct(
+                F.lit("BUSINESS_DUPLICATE").alias("t"),
+                F.format_string(
+                    "TransactionID %s is already published with different content", tid
+                ).alias("m"),
+            ),
+        )
+        .when(is_first, F.lit(None))
+        .when(
+            F.col("row_hash") == F.col("_first.row_hash"),
+            F.struct(
+                F.lit("EXACT_DUPLICATE").alias("t"),
+                F.format_string("TransactionID %s is identical to %s", tid, where_first).alias("m"),
+            ),
+        )
+        .otherwise(
+            F.struct(
+                F.lit("DUPLICATE_IN_BATCH").alias("t"),
+                F.format_string(
+                    "TransactionID %s was already accepted from %s with different content",
+                    tid,
+                    where_first,
+                ).alias("m"),
+            )
+        )
+    )
+    dropped = {"error_type", "error_message", *_CONFLICT_COLUMNS}
+    return df.select(
+        *[c for c in df.columns if c not in dropped],
+        F.coalesce("error_type", duplicate["t"]).alias("error_type"),
+        F.coalesce("error_message", duplicate["m"]).alias("error_message"),
+    )
 
 
 def _latest_first() -> Column:
@@ -182,25 +222,17 @@ def prior_attempts(prior: DataFrame) -> tuple[DataFrame, DataFrame]:
     return same, by_id
 
 
-def with_prior_attempts(
-    same: DataFrame, by_id: DataFrame, run_id: str, at: datetime
-) -> Callable[[DataFrame], DataFrame]:
-    """attempt_count and retry_history of failed rows (SPEC §4; lakegate.attempts).
+def with_prior_attempts(run_id: str, at: datetime) -> Callable[[DataFrame], DataFrame]:
+    """attempt_count and retry_history of failed rows (SPEC §4; lakegate.attempts), from
+    the earlier-failure columns with_lookups() added (and drops them).
 
-    `same` and `by_id`: prior_attempts() of the earlier quarantine and condemned rows
-    of completed runs. The same bronze record read again (same file, line and hash)
-    keeps its attempt and history; a TransactionID seen before from another source is
-    one attempt more, with this attempt appended to the history; otherwise attempt 0.
+    Those come from prior_attempts() of the earlier quarantine and condemned rows of
+    completed runs. The same bronze record read again (same file, line and hash) keeps
+    its attempt and history; a TransactionID seen before from another source is one
+    attempt more, with this attempt appended to the history; otherwise attempt 0.
     """
 
     def apply(df: DataFrame) -> DataFrame:
-        joined = df.join(
-            F.broadcast(same),
-            (df["source_file"] == same["_s_file"])
-            & (df["source_line"] == same["_s_line"])
-            & (df["row_hash"] == same["_s_hash"]),
-            "left",
-        ).join(F.broadcast(by_id), df[TID] == by_id["_p_id"], "left")
         this_attempt = F.array(
             F.struct(
                 F.lit(run_id).alias("run_id"),
@@ -227,8 +259,8 @@ def with_prior_attempts(
             F.col("_s_attempt").isNull() & F.col("_p_attempt").isNotNull(),
             F.col("_p_history")[0]["run_id"],
         )
-        return joined.select(
-            *df.columns,
+        return df.select(
+            *[c for c in df.columns if c not in _PRIOR_COLUMNS],
             attempt.cast("int").alias("attempt_count"),
             history.alias("retry_history"),
             retry_of.alias("retry_of"),
@@ -320,6 +352,22 @@ def lookups(validated: DataFrame, published: DataFrame, prior: DataFrame) -> Loo
     )
 
 
+def _classes(currencies: tuple[str, ...], run_id: str, at: datetime):
+    """After with_lookups: the value rules' messages, duplicate classes, attempt
+    carry-forward and the outcome."""
+
+    def apply(joined: DataFrame) -> DataFrame:
+        return (
+            joined.transform(with_received_values)
+            .transform(R.with_error_message(R.value_rules(currencies)))
+            .transform(with_duplicate_classes)
+            .transform(with_prior_attempts(run_id, at))
+            .transform(with_outcome)
+        )
+
+    return apply
+
+
 def classify_validated(
     currencies: tuple[str, ...], found: Lookups, run_id: str, at: datetime
 ) -> Callable[[DataFrame], DataFrame]:
@@ -327,12 +375,25 @@ def classify_validated(
     duplicate classes, attempt carry-forward, outcome. Nothing is filtered out."""
 
     def apply(validated: DataFrame) -> DataFrame:
+        return validated.transform(with_lookups(found)).transform(_classes(currencies, run_id, at))
+
+    return apply
+
+
+def notable_rows(
+    currencies: tuple[str, ...], found: Lookups, run_id: str, at: datetime
+) -> Callable[[DataFrame], DataFrame]:
+    """Validated lines -> the classified rows that are not plainly valid (is_notable):
+    every failed row, and the valid rows that are duplicates' first occurrences or
+    re-submissions. Classified as classify_validated() does, but the rows are chosen
+    first, so messages, received values and histories are built for these rows only;
+    the rest of a run's rows are valid, and their count is what remains of the input."""
+
+    def apply(validated: DataFrame) -> DataFrame:
         return (
-            validated.transform(with_received_values)
-            .transform(R.with_error_message(R.value_rules(currencies)))
-            .transform(with_duplicate_classes(found.conflicts))
-            .transform(with_prior_attempts(found.prior_by_record, found.prior_by_id, run_id, at))
-            .transform(with_outcome)
+            validated.transform(with_lookups(found))
+            .where(is_notable())
+            .transform(_classes(currencies, run_id, at))
         )
 
     return apply
@@ -405,11 +466,6 @@ def _failed_rows(classified: DataFrame, outcome: str, run_id: str, at: datetime)
     )
 
 
-def failed_rows(classified: DataFrame) -> DataFrame:
-    """The rows quarantined or condemned (what quarantine_rows and condemned_rows read)."""
-    return classified.where(F.col("outcome") != VALID)
-
-
 def quarantine_rows(run_id: str, at: datetime) -> Callable[[DataFrame], DataFrame]:
     def apply(classified: DataFrame) -> DataFrame:
         return _conform(_failed_rows(classified, QUARANTINED, run_id, at), QUARANTINE_SCHEMA)
@@ -431,3 +487,9 @@ def outcome_counts(classified: DataFrame) -> DataFrame:
         F.count(F.lit(1)).alias("rows"),
         F.coalesce(F.sum("attempt_count"), F.lit(0)).cast("long").alias("attempt_sum"),
     )
+
+
+def partition_rows(validated: DataFrame) -> DataFrame:
+    """Every line read, per bronze partition (year, month, rows): the input the outcome
+    counts must add up to."""
+    return validated.groupBy("year", "month").agg(F.count(F.lit(1)).alias("rows"))

@@ -118,6 +118,28 @@ def _rate(part: int, whole: int) -> float:
     return round(part / whole, 6) if whole else 0.0
 
 
+def with_plain_valid(counts: Iterable[CountRow], rows_read: Mapping[str, int]) -> list[CountRow]:
+    """The job aggregates only the rows that are not plainly valid (failed rows, and
+    valid ones with something to record); every other row it read is valid. Adds, per
+    partition, those rows: what `rows_read` (every line read, by partition) leaves.
+    Raises when the counted rows of a partition exceed the rows read from it."""
+    counts = list(counts)
+    counted: dict[str, int] = {}
+    for row in counts:
+        counted[row.partition] = counted.get(row.partition, 0) + row.rows
+    unknown = sorted(set(counted) - set(rows_read))
+    if unknown:
+        raise ValueError(f"rows counted in partition {unknown[0]}, which no line was read from")
+    plain = []
+    for partition, read in sorted(rows_read.items()):
+        remainder = read - counted.get(partition, 0)
+        if remainder < 0:
+            raise ValueError(f"{partition}: {counted[partition]} rows counted, {read} rows read")
+        if remainder:
+            plain.append(CountRow(VALID, None, partition, remainder, 0))
+    return counts + plain
+
+
 def summarize_counts(counts: Iterable[CountRow]) -> dict:
     """Row metrics from the aggregated counts; the invariant holds by construction here
     and is checked against an independent total by the job."""

@@ -3,7 +3,18 @@
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from tests.helpers import MARCH, RUN_AT, classify_files, csv_file, expected_hash
+from glue_jobs import parsing, transforms
+from lakegate.config import DEFAULT_CURRENCIES
+from tests.helpers import (
+    MARCH,
+    RUN_AT,
+    classify_files,
+    csv_file,
+    expected_hash,
+    files_frame,
+    prior_frame,
+    published_frame,
+)
 
 LATE = "transactions/year=2024/month=03/b.csv"
 ROW = ("T1", "C1", "10.00", "EUR", "2024-03-05 10:00:00")
@@ -174,3 +185,47 @@ def test_a_fixed_row_is_valid_whatever_its_history(spark):
     result = classify_files(spark, {MARCH: csv_file(line(*ROW))}, prior=prior)
     row = result.collect()[0]
     assert (row["outcome"], row["attempt_count"]) == ("valid", None)
+
+
+def test_notable_rows_are_every_row_but_the_plainly_valid(spark):
+    """The job classifies and keeps only these rows; the count of the rest is what
+    remains of the input, so a row left out here would be counted valid."""
+    old = "transactions/year=2024/month=03/old.csv"
+    prior = [("T7", old, 4, "h-old", 0, _history(("r1", "X")))]
+    published = [("T9", expected_hash("T9", "C9", "1.00", "EUR", "2024-03-01 10:00:00"))]
+    text = csv_file(
+        line(*ROW),  # first of two T1: valid, but a duplicate's original
+        line("T2", "C2", "bad", "EUR", "2024-03-05 10:00:00"),  # value rule
+        line("T3", "C3", "3.00", "EUR", "2024-03-05 10:00:00"),  # plainly valid
+        line(*ROW),  # exact copy of line 2
+        line("T7", "C7", "7.00", "EUR", "2024-03-05 10:00:00"),  # fixed re-submission
+        line("T9", "C9", "2.00", "EUR", "2024-03-05 10:00:00"),  # published, other content
+        "only,three,fields",  # malformed
+    )
+    validated = parsing.bronze_lines(files_frame(spark, {MARCH: text})).transform(
+        transforms.validate(DEFAULT_CURRENCIES)
+    )
+    found = transforms.lookups(
+        validated, published_frame(spark, published), prior_frame(spark, prior)
+    )
+    result = validated.transform(
+        transforms.notable_rows(DEFAULT_CURRENCIES, found, "r2", RUN_AT)
+    ).select("source_line", "error_type", "outcome", "retry_of", "error_message")
+    expected = spark.createDataFrame(
+        [
+            (2, None, "valid", None, None),
+            (3, "TYPE_ERROR", "quarantined", None,
+             "TransactionAmount 'bad' is not a decimal with at most 16 integer digits and"
+             " 2 decimals"),
+            (5, "EXACT_DUPLICATE", "condemned", None,
+             f"TransactionID 'T1' is identical to {MARCH} line 2"),
+            (6, None, "valid", "r1", None),
+            (7, "BUSINESS_DUPLICATE", "quarantined", None,
+             "TransactionID 'T9' is already published with different content"),
+            (8, "MALFORMED_ROW", "quarantined", None,
+             "line is not a record: 3 fields, expected 5"),
+        ],
+        "source_line int, error_type string, outcome string, retry_of string,"
+        " error_message string",
+    )  # fmt: skip
+    assert_df_equality(result, expected, ignore_nullable=True, ignore_row_order=True)

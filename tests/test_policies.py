@@ -12,6 +12,7 @@ from lakegate.metrics import (
     cloudwatch_metric_data,
     missing_partitions,
     summarize_counts,
+    with_plain_valid,
 )
 
 NOW = datetime(2026, 1, 21, 12, 0, tzinfo=UTC)
@@ -146,3 +147,40 @@ def test_run_metrics_reach_cloudwatch_under_the_shared_names():
         listed = client.list_metrics(Namespace=METRIC_NAMESPACE)["Metrics"]
     assert {m["MetricName"] for m in listed} == set(CLOUDWATCH_METRICS)
     assert all(m["Dimensions"] == [{"Name": "Dataset", "Value": "transactions"}] for m in listed)
+
+
+def test_rows_not_counted_are_the_plainly_valid_remainder_of_each_partition():
+    counted = [
+        CountRow("quarantined", "TYPE_ERROR", "year=2024/month=03", 20, 0),
+        CountRow("valid", None, "year=2024/month=03", 3, 0, "run-1"),  # a fixed row
+        CountRow("condemned", "EXACT_DUPLICATE", "year=2024/month=04", 5, 0),
+    ]
+    read = {"year=2024/month=03": 1000, "year=2024/month=04": 5, "year=2024/month=05": 7}
+    summary = summarize_counts(with_plain_valid(counted, read))
+    assert summary["input_rows"] == 1012
+    assert summary["valid_rows_count"] == 987
+    assert summary["valid_rows_by_partition"] == {
+        "year=2024/month=03": 980,
+        "year=2024/month=05": 7,
+    }
+    assert summary["retried_from"] == {"run-1": {"valid": 3, "quarantined": 0, "condemned": 0}}
+
+
+@pytest.mark.parametrize(
+    ("counted", "read", "message"),
+    [
+        (
+            [CountRow("quarantined", "TYPE_ERROR", "year=2024/month=03", 11, 0)],
+            {"year=2024/month=03": 10},
+            "year=2024/month=03: 11 rows counted, 10 rows read",
+        ),
+        (
+            [CountRow("quarantined", "TYPE_ERROR", "year=2024/month=04", 1, 0)],
+            {"year=2024/month=03": 10},
+            "rows counted in partition year=2024/month=04, which no line was read from",
+        ),
+    ],
+)
+def test_counts_that_exceed_the_rows_read_are_refused(counted, read, message):
+    with pytest.raises(ValueError, match=message):
+        with_plain_valid(counted, read)
