@@ -42,8 +42,10 @@ def is_blank(line: Column) -> Column:
 
 
 def without_cr(line: Column) -> Column:
-    """The line without the carriage return of a CRLF ending (no regex: per line)."""
-    return F.when(line.endswith("\r"), line.substr(F.lit(1), F.length(line) - 1)).otherwise(line)
+    """The line without the carriage return of a CRLF ending, cut byte-wise: a string's
+    length and substring count its characters, twice over a line (no regex: per line)."""
+    cut = line.cast("binary").substr(F.lit(1), F.octet_length(line) - 1).cast("string")
+    return F.when(line.endswith("\r"), cut).otherwise(line)
 
 
 def _unquote(field: Column) -> Column:

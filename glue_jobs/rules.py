@@ -48,26 +48,56 @@ def shown(column: Column) -> Column:
     return F.concat(F.lit("'"), F.coalesce(cut, F.lit("")), F.lit("'"))
 
 
+def _zone_at(text: Column) -> Column:
+    """Where a timestamp text's zone (Z, +hh, +hhmm, +hh:mm or the same with -) starts,
+    or 0: after the seconds, from character 20 on (the date's hyphens come before)."""
+    return F.greatest(*[F.locate(c, text, 20) for c in ("Z", "+", "-")])
+
+
+def _offset_hhmm(text: Column, at: Column) -> Column:
+    """The zone's offset as a signed number hhmm (Z and no zone: 0)."""
+    return F.when(
+        at > 0, F.rpad(F.translate(text.substr(at, F.lit(7)), ":Z", ""), 5, "0").cast("int")
+    ).otherwise(F.lit(0))
+
+
+def _utc(local: str, hhmm: str) -> Column:
+    """The UTC timestamp of the local date and time in column `local` (Spark's cast,
+    which gives null for an impossible date or time) at an offset of _offset_hhmm(), or
+    null for an offset beyond +-18:00 or with minutes past 59, as Java's ZoneOffset
+    refuses. The offset is arithmetic here: Spark's cast of a text with an offset
+    compiles two regular expressions per row to read it."""
+    minutes = F.expr(f"`{hhmm}` div 100") * 60 + F.col(hhmm) % 100
+    cast = F.expr(f"try_cast(`{local}` AS TIMESTAMP)")
+    return F.when(
+        (F.abs(F.col(hhmm) % 100) <= 59) & (F.abs(minutes) <= 18 * 60),
+        F.timestamp_micros(F.unix_micros(cast) - minutes.cast("long") * 60_000_000),
+    )
+
+
 def with_typed_values(df: DataFrame) -> DataFrame:
     """Trimmed values, the amount as decimal(18,2) and the timestamp in UTC (null when
     the text is not of the documented form), and the row hash over the trimmed values."""
-    trimmed_values = [trimmed(F.col(name)).alias(value(name)) for name in INPUT_COLUMNS]
-    step = df.select("*", *trimmed_values)
+    step = df.select("*", *[trimmed(F.col(n)).alias(value(n)) for n in INPUT_COLUMNS])
     amount_text = F.col(value("TransactionAmount"))
     ts_text = F.col(value("TransactionTimestamp"))
+    step = step.select("*", _zone_at(ts_text).alias("_ts_at"))
+    at = F.col("_ts_at")
+    step = step.select(
+        "*",
+        F.when(at > 0, ts_text.substr(F.lit(1), at - 1)).otherwise(ts_text).alias("_ts_local"),
+        _offset_hhmm(ts_text, at).alias("_ts_hhmm"),
+    )
     hash_input = F.concat_ws(
         "\x1f", *[F.coalesce(F.col(value(n)), F.lit("")) for n in INPUT_COLUMNS]
     )
     return step.select(
-        "*",
+        *[c for c in step.columns if not c.startswith("_ts_")],
         F.when(amount_text.rlike(AMOUNT_PATTERN), amount_text.cast(AMOUNT_TYPE)).alias("amount"),
         # The pattern decides what is accepted; Spark's own string-to-timestamp cast
-        # (a hand-written parser, no formatter) reads every text the pattern accepts,
-        # offsets included, and gives null for an impossible date or time.
-        F.when(
-            ts_text.rlike(TIMESTAMP_PATTERN),
-            F.expr(f"try_cast(`{value('TransactionTimestamp')}` AS TIMESTAMP)"),
-        ).alias("event_ts"),
+        # (a hand-written parser, no formatter) reads the local date and time of every
+        # text the pattern accepts, and _utc() applies the offset.
+        F.when(ts_text.rlike(TIMESTAMP_PATTERN), _utc("_ts_local", "_ts_hhmm")).alias("event_ts"),
         F.sha2(F.when(F.col("malformed").isNull(), hash_input).otherwise(F.col("line")), 256).alias(
             "row_hash"
         ),

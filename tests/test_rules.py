@@ -242,6 +242,46 @@ def test_invalid_timestamps_are_type_errors(spark):
     )
 
 
+# Texts the timestamp pattern accepts, at the edges of what a zone offset may be.
+ZONED = [
+    f"{day}{sep}{time}{fraction}{zone}"
+    for day in ("2024-03-05", "2024-02-29", "2023-02-29", "2024-03-32", "2024-12-31")
+    for sep in ("T", " ")
+    for time in ("10:30:00", "00:00:00", "23:59:59", "23:59:60", "24:00:00")
+    for fraction in ("", ".5", ".123456")
+    for zone in (
+        "", "Z", "+00", "-00:00", "+05", "+0530", "+05:30", "-05:30", "-0930", "+13:45",
+        "+18", "+18:00", "-18:00", "+1800", "+18:01", "-18:30", "+19", "+24:00",
+        "+05:60", "+0599", "-00:59", "+17:59",
+    )
+]  # fmt: skip
+
+
+def test_a_zone_offset_is_read_as_spark_reads_the_whole_text(spark):
+    """The offset is applied as arithmetic (not by Spark's cast of the whole text, which
+    compiles two regular expressions per row); the cast of the whole text is the
+    reference for every text the pattern accepts, valid or not."""
+    from glue_jobs import rules
+
+    texts = spark.createDataFrame([(t,) for t in ZONED], "t string")
+    assert texts.where(~F.col("t").rlike(rules.TIMESTAMP_PATTERN)).count() == 0
+    lines = texts.select(
+        F.lit(None).cast("string").alias("malformed"),
+        F.lit(None).cast("string").alias("line"),
+        *[
+            (F.col("t") if c == "TransactionTimestamp" else F.lit("x")).alias(c)
+            for c in ("TransactionID", "CustomerID", "TransactionAmount", "Currency")
+        ],
+        F.col("t").alias("TransactionTimestamp"),
+    )
+    ours = lines.transform(rules.with_typed_values).select(
+        F.col("TransactionTimestamp").alias("t"), "event_ts"
+    )
+    reference = texts.select("t", F.expr("try_cast(t AS TIMESTAMP)").alias("event_ts"))
+    assert reference.where(F.col("event_ts").isNull()).count() > 100  # refusals are tested too
+    assert_df_equality(ours, reference, ignore_nullable=True, ignore_row_order=True)
+
+
 def test_currency_must_be_exactly_in_the_allow_list(spark):
     text = csv_file(
         *[
