@@ -183,9 +183,6 @@ def run_ingest(
         StorageLevel.MEMORY_AND_DISK
     )
     found = transforms.lookups(validated, published, prior).persist()
-    classified = validated.transform(
-        transforms.classify_validated(cfg.currencies, found, request.run_id, started)
-    )
     # The rows that are not plainly valid (about 2%): classified once with their
     # messages and histories, persisted, counted, and read by both failure writes.
     notable = validated.transform(
@@ -245,7 +242,9 @@ def run_ingest(
         if not tripped:
             phase(spark, "write silver")
             sparkio.write_partitioned(
-                classified.transform(transforms.silver_rows(request.run_id, cfg.schema_v)),
+                validated.transform(transforms.valid_rows(found)).transform(
+                    transforms.silver_rows(request.run_id, cfg.schema_v)
+                ),
                 lake["silver"].uri(s_prefix),
                 # Rows stay in the order they were read (file, line): a sort by
                 # TransactionID cost a quarter of the write (docs/performance.md).

@@ -95,29 +95,42 @@ _PRIOR_COLUMNS = (
 )
 
 
-def with_lookups(found: Lookups) -> Callable[[DataFrame], DataFrame]:
-    """Each row beside what the lookups know of it (broadcast joins, one row per key, so
-    no row is repeated): its TransactionID's duplicate conflict (_id, _pub_hashes,
-    _first), and earlier failures of the same bronze record (_s_*) and of its
-    TransactionID (_p_*). Nulls where they know nothing: most rows."""
+def _with_id_lookups(found: Lookups) -> Callable[[DataFrame], DataFrame]:
+    """The lookups by TransactionID: its duplicate conflict (_id, _pub_hashes, _first)
+    and its earlier failures (_p_*). Broadcast joins, one row per key: no row repeats."""
 
     def apply(df: DataFrame) -> DataFrame:
-        conflicts, same, by_id = (
-            F.broadcast(found.conflicts),
-            F.broadcast(found.prior_by_record),
-            F.broadcast(found.prior_by_id),
+        conflicts, by_id = F.broadcast(found.conflicts), F.broadcast(found.prior_by_id)
+        return df.join(conflicts, df[TID] == conflicts["_id"], "left").join(
+            by_id, df[TID] == by_id["_p_id"], "left"
         )
-        return (
-            df.join(conflicts, df[TID] == conflicts["_id"], "left")
-            .join(
-                same,
-                (df["source_file"] == same["_s_file"])
-                & (df["source_line"] == same["_s_line"])
-                & (df["row_hash"] == same["_s_hash"]),
-                "left",
-            )
-            .join(by_id, df[TID] == by_id["_p_id"], "left")
+
+    return apply
+
+
+def _with_record_lookup(found: Lookups) -> Callable[[DataFrame], DataFrame]:
+    """The earlier failures of the same bronze record (file, line and hash: _s_*)."""
+
+    def apply(df: DataFrame) -> DataFrame:
+        same = F.broadcast(found.prior_by_record)
+        return df.join(
+            same,
+            (df["source_file"] == same["_s_file"])
+            & (df["source_line"] == same["_s_line"])
+            & (df["row_hash"] == same["_s_hash"]),
+            "left",
         )
+
+    return apply
+
+
+def with_lookups(found: Lookups) -> Callable[[DataFrame], DataFrame]:
+    """Each row beside what the lookups know of it: its TransactionID's duplicate
+    conflict (_id, _pub_hashes, _first), and earlier failures of its TransactionID (_p_*)
+    and of the same bronze record (_s_*). Nulls where they know nothing: most rows."""
+
+    def apply(df: DataFrame) -> DataFrame:
+        return df.transform(_with_id_lookups(found)).transform(_with_record_lookup(found))
 
     return apply
 
@@ -140,6 +153,18 @@ def with_duplicate_classes(df: DataFrame) -> DataFrame:
     accepted, a later one with the accepted row's hash is EXACT_DUPLICATE, any other
     DUPLICATE_IN_BATCH.
     """
+    duplicate = _duplicate_class()
+    dropped = {"error_type", "error_message", *_CONFLICT_COLUMNS}
+    return df.select(
+        *[c for c in df.columns if c not in dropped],
+        F.coalesce("error_type", duplicate["t"]).alias("error_type"),
+        F.coalesce("error_message", duplicate["m"]).alias("error_message"),
+    )
+
+
+def _duplicate_class() -> Column:
+    """After the conflicts are joined: a row's duplicate class and message as a struct
+    (t, m), or null (a failed row, no conflict, or the accepted first occurrence)."""
     passed = F.col("error_type").isNull()
     is_first = (F.col("source_file") == F.col("_first.source_file")) & (
         F.col("source_line") == F.col("_first.source_line")
@@ -148,7 +173,7 @@ def with_duplicate_classes(df: DataFrame) -> DataFrame:
     where_first = F.format_string(
         "%s line %d", F.col("_first.source_file"), F.col("_first.source_line")
     )
-    duplicate = (
+    return (
         F.when(~passed | F.col("_id").isNull(), F.lit(None))
         .when(
             F.array_contains("_pub_hashes", F.col("row_hash")),
@@ -184,12 +209,6 @@ def with_duplicate_classes(df: DataFrame) -> DataFrame:
                 ).alias("m"),
             )
         )
-    )
-    dropped = {"error_type", "error_message", *_CONFLICT_COLUMNS}
-    return df.select(
-        *[c for c in df.columns if c not in dropped],
-        F.coalesce("error_type", duplicate["t"]).alias("error_type"),
-        F.coalesce("error_message", duplicate["m"]).alias("error_message"),
     )
 
 
@@ -386,14 +405,31 @@ def notable_rows(
     """Validated lines -> the classified rows that are not plainly valid (is_notable):
     every failed row, and the valid rows that are duplicates' first occurrences or
     re-submissions. Classified as classify_validated() does, but the rows are chosen
-    first, so messages, received values and histories are built for these rows only;
-    the rest of a run's rows are valid, and their count is what remains of the input."""
+    first (the lookups by bronze record only for them), so messages, received values
+    and histories are built for these rows only; the rest of a run's rows are valid,
+    and their count is what remains of the input."""
 
     def apply(validated: DataFrame) -> DataFrame:
         return (
-            validated.transform(with_lookups(found))
+            validated.transform(_with_id_lookups(found))
             .where(is_notable())
+            .transform(_with_record_lookup(found))
             .transform(_classes(currencies, run_id, at))
+        )
+
+    return apply
+
+
+def valid_rows(found: Lookups) -> Callable[[DataFrame], DataFrame]:
+    """Validated lines -> the rows classify_validated() finds valid (what silver_rows()
+    takes): they passed the value rules and have no duplicate class. Only the duplicate
+    conflicts are joined: earlier failures change no valid row's outcome."""
+
+    def apply(validated: DataFrame) -> DataFrame:
+        conflicts = F.broadcast(found.conflicts)
+        joined = validated.join(conflicts, validated[TID] == conflicts["_id"], "left")
+        return joined.where(F.col("error_type").isNull() & _duplicate_class()["t"].isNull()).select(
+            *validated.columns
         )
 
     return apply
@@ -429,17 +465,17 @@ def _conform(df: DataFrame, schema) -> DataFrame:
 
 
 def silver_rows(run_id: str, schema_v: str = "v1") -> Callable[[DataFrame], DataFrame]:
-    """Valid rows in the silver schema of `schema_v`; a column v1 lacks (v2's Channel) is
-    trimmed, empty means null."""
+    """Valid rows (valid_rows(), or classified rows whose outcome is valid) in the silver
+    schema of `schema_v`; a column v1 lacks (v2's Channel) is trimmed, empty means null."""
     schema = SILVER_SCHEMAS[schema_v]
 
-    def apply(classified: DataFrame) -> DataFrame:
+    def apply(valid: DataFrame) -> DataFrame:
         added = [
             F.nullif(trimmed(F.col(f.name)), F.lit("")).alias(f.name)
             for f in schema.fields
-            if f.name not in SILVER_SCHEMA.fieldNames() and f.name in classified.columns
+            if f.name not in SILVER_SCHEMA.fieldNames() and f.name in valid.columns
         ]
-        rows = classified.where(F.col("outcome") == VALID).select(
+        rows = valid.select(
             *added,
             F.col(TID).alias("TransactionID"),
             F.col(R.value("CustomerID")).alias("CustomerID"),

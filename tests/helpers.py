@@ -60,3 +60,27 @@ def classify_files(
 
 
 MARCH = "transactions/year=2024/month=03/a.csv"
+
+
+def job_outputs(
+    spark: SparkSession, files: dict[str, str], run_id: str = "run-test"
+) -> tuple[list, list, list]:
+    """The silver, quarantine and condemned rows, derived as the job derives them: the
+    validated frame persisted, valid rows by their own path, failed rows from the
+    notable ones (no published data, no earlier failures)."""
+    lines = parsing.bronze_lines(files_frame(spark, files))
+    validated = lines.transform(transforms.validate(DEFAULT_CURRENCIES)).persist()
+    try:
+        found = transforms.lookups(validated, published_frame(spark, []), prior_frame(spark, []))
+        notable = validated.transform(
+            transforms.notable_rows(DEFAULT_CURRENCIES, found, run_id, RUN_AT)
+        )
+        return (
+            validated.transform(transforms.valid_rows(found))
+            .transform(transforms.silver_rows(run_id))
+            .collect(),
+            notable.transform(transforms.quarantine_rows(run_id, RUN_AT)).collect(),
+            notable.transform(transforms.condemned_rows(run_id, RUN_AT)).collect(),
+        )
+    finally:
+        validated.unpersist()

@@ -229,3 +229,6 @@ def test_notable_rows_are_every_row_but_the_plainly_valid(spark):
         " error_message string",
     )  # fmt: skip
     assert_df_equality(result, expected, ignore_nullable=True, ignore_row_order=True)
+    # The valid rows come by their own path: every valid row above and the plain one.
+    valid = validated.transform(transforms.valid_rows(found)).select("source_line")
+    assert sorted(r.source_line for r in valid.collect()) == [2, 4, 6]

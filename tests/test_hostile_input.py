@@ -9,7 +9,6 @@ import gzip
 import io
 import json
 from collections import Counter
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import pyarrow.parquet as pq
@@ -17,13 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from glue_jobs import transforms
 from glue_jobs.job import prepare, run_ingest
 from lakegate import layout
 from lakegate.errors import SchemaError
 from lakegate.ids import Month
 from lakegate.storage import Lake
-from tests.helpers import HEADER, MARCH, classify_files
+from tests.helpers import HEADER, MARCH, job_outputs
 from tests.test_job import Clock, request
 
 FEB, MAR = Month(2024, 2), Month(2024, 3)
@@ -218,21 +216,14 @@ good_rows = st.builds(
 any_row = st.one_of(good_rows, st.tuples(values, values, values, values, values))
 
 
-_AT = datetime(2026, 1, 21, tzinfo=UTC)
-
-
 @pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(any_row, min_size=1, max_size=25))
 def test_every_row_ends_in_exactly_one_place_and_valid_rows_round_trip(spark, rows):
     lines = [",".join(r) for r in rows]
-    classified = classify_files(spark, {MARCH: "\n".join([H, *lines]) + "\n"}).cache()
-    try:
-        silver = classified.transform(transforms.silver_rows("p")).collect()
-        quarantined = classified.transform(transforms.quarantine_rows("p", _AT)).collect()
-        condemned = classified.transform(transforms.condemned_rows("p", _AT)).collect()
-    finally:
-        classified.unpersist()
+    silver, quarantined, condemned = job_outputs(
+        spark, {MARCH: "\n".join([H, *lines]) + "\n"}, run_id="p"
+    )
     non_blank = [i + 2 for i, line in enumerate(lines) if line.strip(" \t\x0b\x0c")]
     places = sorted(r.source_line for r in [*silver, *quarantined, *condemned])
     assert places == non_blank  # each data line once, in exactly one of the three

@@ -35,17 +35,20 @@ def test_validation_scans_bronze_once_and_uses_no_python_udf(spark, lake):
             spark.createDataFrame([], PUBLISHED_KEYS_SCHEMA),
             spark.createDataFrame([], PRIOR_FAILURES_SCHEMA),
         ).persist()
-        classified = validated.transform(
-            transforms.classify_validated(DEFAULT_CURRENCIES, found, "plan", RUN_AT)
+        notable = validated.transform(
+            transforms.notable_rows(DEFAULT_CURRENCIES, found, "plan", RUN_AT)
         )
         outputs = [
-            transforms.outcome_counts,
-            transforms.silver_rows("plan"),
-            transforms.quarantine_rows("plan", RUN_AT),
-            transforms.condemned_rows("plan", RUN_AT),
+            transforms.partition_rows(validated),
+            transforms.outcome_counts(notable),
+            validated.transform(transforms.valid_rows(found)).transform(
+                transforms.silver_rows("plan")
+            ),
+            notable.transform(transforms.quarantine_rows("plan", RUN_AT)),
+            notable.transform(transforms.condemned_rows("plan", RUN_AT)),
         ]
         for output in outputs:
-            output_plan = _plan(classified.transform(output))
+            output_plan = _plan(output)
             assert "InMemoryTableScan" in output_plan
             outside_cache = "".join(
                 part.split("\n", 1)[-1] for part in output_plan.split("InMemoryRelation")
