@@ -2,8 +2,10 @@
 
 validate() gives typed values and the first failing value rule (the frame the job
 persists); classify_validated() adds duplicate classes, attempt carry-forward and the
-outcome; classify() chains both. The output shapes (silver, quarantine, condemned) and
-the single counting aggregation are projections of the classified frame.
+outcome; classify() chains both. The job takes two cheaper paths through the same
+expressions (decision 0009): notable_rows(), the classified rows that are not plainly
+valid (quarantine, condemned and the outcome counts read them), and valid_rows(), what
+silver_rows() writes; partition_rows() counts every line read.
 """
 
 from __future__ import annotations
