@@ -2,10 +2,11 @@
 
 validate() gives typed values and the first failing value rule (the frame the job
 persists); classify_validated() adds duplicate classes, attempt carry-forward and the
-outcome; classify() chains both. The job takes two cheaper paths through the same
-expressions (decision 0009): notable_rows(), the classified rows that are not plainly
-valid (quarantine, condemned and the outcome counts read them), and valid_rows(), what
-silver_rows() writes; partition_rows() counts every line read.
+outcome of every row (what the tests check the rules with). The job takes two cheaper
+paths through the same expressions (decision 0009): notable_rows(), the classified
+rows that are not plainly valid (quarantine, condemned and the outcome counts read
+them), and valid_rows(), what silver_rows() writes; partition_rows() counts every line
+read.
 """
 
 from __future__ import annotations
@@ -432,24 +433,6 @@ def valid_rows(found: Lookups) -> Callable[[DataFrame], DataFrame]:
         joined = validated.join(conflicts, validated[TID] == conflicts["_id"], "left")
         return joined.where(F.col("error_type").isNull() & _duplicate_class()["t"].isNull()).select(
             *validated.columns
-        )
-
-    return apply
-
-
-def classify(
-    currencies: tuple[str, ...],
-    published: DataFrame,
-    prior: DataFrame,
-    run_id: str,
-    at: datetime,
-) -> Callable[[DataFrame], DataFrame]:
-    """Bronze lines -> every line with its outcome (validate, then classify_validated)."""
-
-    def apply(lines: DataFrame) -> DataFrame:
-        validated = lines.transform(validate(currencies))
-        return validated.transform(
-            classify_validated(currencies, lookups(validated, published, prior), run_id, at)
         )
 
     return apply

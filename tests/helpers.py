@@ -47,16 +47,16 @@ def classify_files(
     run_id: str = "run-test",
     currencies: tuple[str, ...] = DEFAULT_CURRENCIES,
 ) -> DataFrame:
+    """Every line of `files` with its outcome (validate, then classify_validated). As in
+    the job, the validated frame is materialised first (a local checkpoint here): plans
+    over an unmaterialised one push the duplicate checks' filter through every
+    validation step and grow to megabytes, which every test would pay for."""
     lines = parsing.bronze_lines(files_frame(spark, files))
-    return lines.transform(
-        transforms.classify(
-            currencies,
-            published_frame(spark, published or []),
-            prior_frame(spark, prior or []),
-            run_id,
-            RUN_AT,
-        )
+    validated = lines.transform(transforms.validate(currencies)).localCheckpoint()
+    found = transforms.lookups(
+        validated, published_frame(spark, published or []), prior_frame(spark, prior or [])
     )
+    return validated.transform(transforms.classify_validated(currencies, found, run_id, RUN_AT))
 
 
 MARCH = "transactions/year=2024/month=03/a.csv"
