@@ -98,15 +98,25 @@ _PRIOR_COLUMNS = (
 )
 
 
-def _with_id_lookups(found: Lookups) -> Callable[[DataFrame], DataFrame]:
-    """The lookups by TransactionID: its duplicate conflict (_id, _pub_hashes, _first)
-    and its earlier failures (_p_*). Broadcast joins, one row per key: no row repeats."""
+def _with_conflicts(found: Lookups) -> Callable[[DataFrame], DataFrame]:
+    """The duplicate conflict of each row's TransactionID (_id, _pub_hashes, _first).
+    Broadcast joins here and below have one row per key: no row repeats."""
 
     def apply(df: DataFrame) -> DataFrame:
-        conflicts, by_id = F.broadcast(found.conflicts), F.broadcast(found.prior_by_id)
-        return df.join(conflicts, df[TID] == conflicts["_id"], "left").join(
-            by_id, df[TID] == by_id["_p_id"], "left"
-        )
+        conflicts = F.broadcast(found.conflicts)
+        return df.join(conflicts, df[TID] == conflicts["_id"], "left")
+
+    return apply
+
+
+def _with_id_lookups(found: Lookups) -> Callable[[DataFrame], DataFrame]:
+    """The lookups by TransactionID: its duplicate conflict and its earlier failures
+    (_p_*)."""
+
+    def apply(df: DataFrame) -> DataFrame:
+        by_id = F.broadcast(found.prior_by_id)
+        joined = df.transform(_with_conflicts(found))
+        return joined.join(by_id, joined[TID] == by_id["_p_id"], "left")
 
     return apply
 
@@ -139,7 +149,7 @@ def with_lookups(found: Lookups) -> Callable[[DataFrame], DataFrame]:
 
 
 def is_notable() -> Column:
-    """After with_lookups: the rows whose outcome is not plainly valid. A value rule
+    """After the lookups by TransactionID: the rows whose outcome is not plainly valid. A value rule
     failed, or the lookups know the TransactionID (a duplicate, or a re-submission of
     an earlier failure); every other row is valid with nothing more to record."""
     return F.col("error_type").isNotNull() | F.col("_id").isNotNull() | F.col("_p_id").isNotNull()
@@ -429,8 +439,7 @@ def valid_rows(found: Lookups) -> Callable[[DataFrame], DataFrame]:
     conflicts are joined: earlier failures change no valid row's outcome."""
 
     def apply(validated: DataFrame) -> DataFrame:
-        conflicts = F.broadcast(found.conflicts)
-        joined = validated.join(conflicts, validated[TID] == conflicts["_id"], "left")
+        joined = validated.transform(_with_conflicts(found))
         return joined.where(F.col("error_type").isNull() & _duplicate_class()["t"].isNull()).select(
             *validated.columns
         )

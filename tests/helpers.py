@@ -39,6 +39,17 @@ def prior_frame(spark: SparkSession, rows: list[tuple]) -> DataFrame:
     return spark.createDataFrame(rows, PRIOR_FAILURES_SCHEMA)
 
 
+def validated_files(
+    spark: SparkSession, files: dict[str, str], currencies: tuple[str, ...] = DEFAULT_CURRENCIES
+) -> DataFrame:
+    """The validated lines of `files`, materialised first as the job persists them (a
+    local checkpoint here): plans over an unmaterialised frame push the duplicate
+    checks' filter through every validation step and grow to megabytes, which every
+    test would pay for."""
+    lines = parsing.bronze_lines(files_frame(spark, files))
+    return lines.transform(transforms.validate(currencies)).localCheckpoint()
+
+
 def classify_files(
     spark: SparkSession,
     files: dict[str, str],
@@ -47,12 +58,8 @@ def classify_files(
     run_id: str = "run-test",
     currencies: tuple[str, ...] = DEFAULT_CURRENCIES,
 ) -> DataFrame:
-    """Every line of `files` with its outcome (validate, then classify_validated). As in
-    the job, the validated frame is materialised first (a local checkpoint here): plans
-    over an unmaterialised one push the duplicate checks' filter through every
-    validation step and grow to megabytes, which every test would pay for."""
-    lines = parsing.bronze_lines(files_frame(spark, files))
-    validated = lines.transform(transforms.validate(currencies)).localCheckpoint()
+    """Every line of `files` with its outcome (validate, then classify_validated)."""
+    validated = validated_files(spark, files, currencies)
     found = transforms.lookups(
         validated, published_frame(spark, published or []), prior_frame(spark, prior or [])
     )
@@ -65,22 +72,18 @@ MARCH = "transactions/year=2024/month=03/a.csv"
 def job_outputs(
     spark: SparkSession, files: dict[str, str], run_id: str = "run-test"
 ) -> tuple[list, list, list]:
-    """The silver, quarantine and condemned rows, derived as the job derives them: the
-    validated frame persisted, valid rows by their own path, failed rows from the
-    notable ones (no published data, no earlier failures)."""
-    lines = parsing.bronze_lines(files_frame(spark, files))
-    validated = lines.transform(transforms.validate(DEFAULT_CURRENCIES)).persist()
-    try:
-        found = transforms.lookups(validated, published_frame(spark, []), prior_frame(spark, []))
-        notable = validated.transform(
-            transforms.notable_rows(DEFAULT_CURRENCIES, found, run_id, RUN_AT)
-        )
-        return (
-            validated.transform(transforms.valid_rows(found))
-            .transform(transforms.silver_rows(run_id))
-            .collect(),
-            notable.transform(transforms.quarantine_rows(run_id, RUN_AT)).collect(),
-            notable.transform(transforms.condemned_rows(run_id, RUN_AT)).collect(),
-        )
-    finally:
-        validated.unpersist()
+    """The silver, quarantine and condemned rows, derived as the job derives them: valid
+    rows by their own path, failed rows from the notable ones (no published data, no
+    earlier failures)."""
+    validated = validated_files(spark, files)
+    found = transforms.lookups(validated, published_frame(spark, []), prior_frame(spark, []))
+    notable = validated.transform(
+        transforms.notable_rows(DEFAULT_CURRENCIES, found, run_id, RUN_AT)
+    )
+    return (
+        validated.transform(transforms.valid_rows(found))
+        .transform(transforms.silver_rows(run_id))
+        .collect(),
+        notable.transform(transforms.quarantine_rows(run_id, RUN_AT)).collect(),
+        notable.transform(transforms.condemned_rows(run_id, RUN_AT)).collect(),
+    )

@@ -3,7 +3,7 @@
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from glue_jobs import parsing, transforms
+from glue_jobs import transforms
 from lakegate.config import DEFAULT_CURRENCIES
 from tests.helpers import (
     MARCH,
@@ -11,9 +11,9 @@ from tests.helpers import (
     classify_files,
     csv_file,
     expected_hash,
-    files_frame,
     prior_frame,
     published_frame,
+    validated_files,
 )
 
 LATE = "transactions/year=2024/month=03/b.csv"
@@ -202,9 +202,7 @@ def test_notable_rows_are_every_row_but_the_plainly_valid(spark):
         line("T9", "C9", "2.00", "EUR", "2024-03-05 10:00:00"),  # published, other content
         "only,three,fields",  # malformed
     )
-    validated = parsing.bronze_lines(files_frame(spark, {MARCH: text})).transform(
-        transforms.validate(DEFAULT_CURRENCIES)
-    )
+    validated = validated_files(spark, {MARCH: text})
     found = transforms.lookups(
         validated, published_frame(spark, published), prior_frame(spark, prior)
     )
