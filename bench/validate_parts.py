@@ -1,6 +1,9 @@
 """What the job's first phase, "read and validate bronze", is made of:
 `python -m bench.validate_parts MODE --files bench/data/work/10000000/files.txt`, one
-mode per process (a cold JVM, as a job run has). Prints one JSON line.
+mode per process (a cold JVM, as a job run has). Prints one JSON line. Spark's
+start-up (the session and a first job) is timed apart, as bench.lakegate_run does;
+with --repeat N the mode runs N times in the same JVM: the later runs are what the
+phase costs once the JVM has compiled its code.
 
 Modes, each on the same bronze files:
 - lines: read and split into lines, every line hashed;
@@ -60,18 +63,35 @@ def measure(spark: SparkSession, uris: list[str], mode: str) -> dict:
     return {"mode": mode, "s": round(time.perf_counter() - started, 2), "rows": rows}
 
 
+def repeated(spark: SparkSession, uris: list[str], mode: str, times: int) -> dict:
+    """measure() `times` times in this JVM: the first run's seconds and rows, and the
+    seconds of the runs after it (again_s)."""
+    if times < 1:
+        raise ValueError(f"--repeat {times}: a mode runs at least once")
+    first = measure(spark, uris, mode)
+    again = [measure(spark, uris, mode) for _ in range(times - 1)]
+    if any(run["rows"] != first["rows"] for run in again):
+        raise RuntimeError(f"mode {mode}: the runs counted different rows")
+    return {**first, "again_s": [run["s"] for run in again]}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("mode", choices=MODES)
     parser.add_argument("--files", type=Path, required=True, help="bronze paths, one a line")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of the mode in one JVM")
     args = parser.parse_args(argv)
     extra = (
         {"spark.memory.offHeap.enabled": "true", "spark.memory.offHeap.size": "4g"}
         if args.mode == "off_heap"
         else {}
     )
+    started = time.perf_counter()
     spark = session.local_session("lakegate-validate-parts", **extra)
-    print(json.dumps(measure(spark, args.files.read_text().split(), args.mode)))
+    spark.range(1).count()  # the JVM, the session and the first job's set-up
+    spark_start = round(time.perf_counter() - started, 2)
+    result = repeated(spark, args.files.read_text().split(), args.mode, args.repeat)
+    print(json.dumps({**result, "spark_start_s": spark_start}))
     return 0
 
 

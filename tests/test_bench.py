@@ -188,3 +188,14 @@ def test_validate_parts_count_every_line_in_every_mode(spark, small):
         assert measure(spark, uris, mode)["rows"] == expected["input_rows"], mode
     with pytest.raises(ValueError, match="not one of"):
         measure(spark, uris, "sampled")
+
+
+def test_validate_parts_repeat_a_mode_in_the_same_jvm(spark, small):
+    from bench.validate_parts import repeated
+
+    _, files, _, expected = small
+    result = repeated(spark, [str(f) for f in files], "persisted", 3)
+    assert result["rows"] == expected["input_rows"]
+    assert len(result["again_s"]) == 2
+    with pytest.raises(ValueError, match="at least once"):
+        repeated(spark, [str(f) for f in files], "persisted", 0)
