@@ -81,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=Path, required=True, help="bronze paths, one a line")
     parser.add_argument("--repeat", type=int, default=1, help="runs of the mode in one JVM")
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error(f"--repeat {args.repeat}: a mode runs at least once")
     extra = (
         {"spark.memory.offHeap.enabled": "true", "spark.memory.offHeap.size": "4g"}
         if args.mode == "off_heap"
