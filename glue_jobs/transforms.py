@@ -149,9 +149,10 @@ def with_lookups(found: Lookups) -> Callable[[DataFrame], DataFrame]:
 
 
 def is_notable() -> Column:
-    """After the lookups by TransactionID: the rows whose outcome is not plainly valid. A value rule
-    failed, or the lookups know the TransactionID (a duplicate, or a re-submission of
-    an earlier failure); every other row is valid with nothing more to record."""
+    """After the lookups by TransactionID: the rows whose outcome is not plainly valid.
+    A value rule failed, or the lookups know the TransactionID (a duplicate, or a
+    re-submission of an earlier failure); every other row is valid with nothing more to
+    record."""
     return F.col("error_type").isNotNull() | F.col("_id").isNotNull() | F.col("_p_id").isNotNull()
 
 
@@ -384,7 +385,9 @@ def lookups(validated: DataFrame, published: DataFrame, prior: DataFrame) -> Loo
     )
 
 
-def _classes(currencies: tuple[str, ...], run_id: str, at: datetime):
+def _classes(
+    currencies: tuple[str, ...], run_id: str, at: datetime
+) -> Callable[[DataFrame], DataFrame]:
     """After with_lookups: the value rules' messages, duplicate classes, attempt
     carry-forward and the outcome."""
 
@@ -459,8 +462,8 @@ def _conform(df: DataFrame, schema) -> DataFrame:
 
 
 def silver_rows(run_id: str, schema_v: str = "v1") -> Callable[[DataFrame], DataFrame]:
-    """Valid rows (valid_rows(), or classified rows whose outcome is valid) in the silver
-    schema of `schema_v`; a column v1 lacks (v2's Channel) is trimmed, empty means null."""
+    """The rows valid_rows() gives, in the silver schema of `schema_v` (nothing is
+    filtered here); a column v1 lacks (v2's Channel) is trimmed, empty means null."""
     schema = SILVER_SCHEMAS[schema_v]
 
     def apply(valid: DataFrame) -> DataFrame:
