@@ -17,9 +17,17 @@ from pyspark import StorageLevel
 from pyspark.sql import SparkSession
 
 from glue_jobs import gold, sparkio
-from glue_jobs.job import emit, iso_utc, parquet_files, partitions_written, utc_now
+from glue_jobs.job import (
+    emit,
+    iso_utc,
+    parquet_files,
+    partitions_written,
+    utc_now,
+    written_totals,
+)
 from glue_jobs.schemas import BALANCES_SCHEMA, GOLD_SOURCE_SCHEMA
 from lakegate import layout, pointer
+from lakegate.config import dataset_config
 from lakegate.errors import LakegateError, Refused
 from lakegate.ids import Month, validate_dataset, validate_run_id
 from lakegate.storage import Lake
@@ -59,6 +67,7 @@ def run_gold(
 ) -> dict:
     """Build month-end balances from the published silver version; returns _SUCCESS."""
     started = now()
+    config = dataset_config(GOLD_DATASET)
     prefix = layout.run_prefix(GOLD_DATASET, GOLD_SCHEMA_V, request.run_id)
     if next(iter(lake["gold"].list(prefix)), None) is not None:
         raise Refused(f"run_id {request.run_id} already has output at {lake['gold'].uri(prefix)}")
@@ -89,7 +98,8 @@ def run_gold(
             f" version {latest.version} has {published_rows}; no _SUCCESS written"
         )
     keys = parquet_files(lake, "gold", prefix)
-    written = sparkio.count_rows(spark, [lake["gold"].uri(k) for k in keys], BALANCES_SCHEMA)
+    totals = written_totals(spark, lake, "gold", keys, BALANCES_SCHEMA, config)
+    written = sum(t["rows"] for ts in totals.values() for t in ts)
     if written != sum(rows_by_partition.values()):
         raise LakegateError(
             f"gold run {request.run_id}: {written} rows written, {sum(rows_by_partition.values())}"
@@ -128,7 +138,8 @@ def run_gold(
         "avg_attempt_count": 0.0,
         "circuit_breaker_triggers": 0,
         "accounts_by_partition": {f"year={r.year}/month={r.month}": r.accounts for r in per_month},
-        "partitions": partitions_written(keys, prefix, rows_by_partition),
+        "partitions": partitions_written(keys, prefix, rows_by_partition, totals),
+        "control_totals": {"by": config.control_totals[0], "sum_of": config.control_totals[1]},
         "execution_arn": request.execution_arn,
     }
     body = (json.dumps(summary, indent=2) + "\n").encode()

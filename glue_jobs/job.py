@@ -112,16 +112,36 @@ def _prior_failure_files(lake: Lake, request: IngestRequest, months: list[Month]
 
 
 def partitions_written(
-    silver_keys: list[str], prefix: str, rows_by_partition: dict[str, int]
+    silver_keys: list[str],
+    prefix: str,
+    rows_by_partition: dict[str, int],
+    totals: dict[str, list[dict]] | None = None,
 ) -> list[dict]:
+    """Each written partition with its rows, files and (when given) control totals."""
     files: dict[str, list[str]] = {}
     for key in silver_keys:
         partition = "/".join(key[len(prefix) :].split("/")[:2])
         files.setdefault(partition, []).append(key)
-    return [
-        {"partition": p, "rows": rows_by_partition.get(p, 0), "files": sorted(files.get(p, []))}
-        for p in sorted(set(files) | set(rows_by_partition))
-    ]
+    written = []
+    for p in sorted(set(files) | set(rows_by_partition)):
+        entry = {
+            "partition": p,
+            "rows": rows_by_partition.get(p, 0),
+            "files": sorted(files.get(p, [])),
+        }
+        if totals is not None:
+            entry["totals"] = totals.get(p, [])
+        written.append(entry)
+    return written
+
+
+def written_totals(
+    spark: SparkSession, lake: Lake, bucket: str, keys: list[str], schema, config: DatasetConfig
+) -> dict[str, list[dict]]:
+    """The control totals of written files, per partition (metrics.control_totals)."""
+    by, amount = config.control_totals
+    found = sparkio.control_totals(spark, [lake[bucket].uri(k) for k in keys], schema, by, amount)
+    return metrics.control_totals(found)
 
 
 def prepare(lake: Lake, request: IngestRequest) -> list[bronze.BronzeFile]:
@@ -260,10 +280,9 @@ def run_ingest(
     # Everything that was classified must be in storage: count what was written.
     phase(spark, "check rows written")
     silver_keys = parquet_files(lake, "silver", s_prefix)
+    totals = written_totals(spark, lake, "silver", silver_keys, SILVER_SCHEMAS[cfg.schema_v], cfg)
     written = {
-        "valid_rows_count": sparkio.count_rows(
-            spark, [lake["silver"].uri(k) for k in silver_keys], SILVER_SCHEMAS[cfg.schema_v]
-        ),
+        "valid_rows_count": sum(t["rows"] for ts in totals.values() for t in ts),
         "quarantined_rows_count": sparkio.count_rows(
             spark,
             [lake["quarantine"].uri(k) for k in parquet_files(lake, "quarantine", q_prefix)],
@@ -278,15 +297,21 @@ def run_ingest(
     expected_written = {k: row_metrics[k] for k in written}
     if tripped:
         expected_written["valid_rows_count"] = 0
-    if written != expected_written:
+    valid_by_partition = row_metrics.pop("valid_rows_by_partition")
+    if tripped:
+        valid_by_partition = {}
+    written_by_partition = {p: sum(t["rows"] for t in ts) for p, ts in totals.items()}
+    if written != expected_written or written_by_partition != {
+        p: n for p, n in valid_by_partition.items() if n
+    }:
         raise LakegateError(
-            f"run {request.run_id}: rows written {written} differ from rows classified"
-            f" {expected_written}; no _SUCCESS written"
+            f"run {request.run_id}: rows written {written} (per partition"
+            f" {written_by_partition}) differ from rows classified {expected_written} (per"
+            f" partition {valid_by_partition}); no _SUCCESS written"
         )
 
     spark.sparkContext.setJobDescription(None)
     ended = now()
-    valid_by_partition = row_metrics.pop("valid_rows_by_partition")
     summary = {
         "run_id": request.run_id,
         "dataset": ds,
@@ -301,8 +326,11 @@ def run_ingest(
         **row_metrics,
         "circuit_breaker_triggers": len(tripped),
         "partitions": (
-            partitions_written(silver_keys, s_prefix, valid_by_partition) if not tripped else []
+            partitions_written(silver_keys, s_prefix, valid_by_partition, totals)
+            if not tripped
+            else []
         ),
+        "control_totals": {"by": cfg.control_totals[0], "sum_of": cfg.control_totals[1]},
         "execution_arn": request.execution_arn,
         "quarantine_location": lake["quarantine"].uri(q_prefix),
         "condemned_location": lake["quarantine"].uri(c_prefix),

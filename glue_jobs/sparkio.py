@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import reduce
 
 from pyspark.sql import DataFrame, SparkSession
@@ -57,6 +58,28 @@ def write_partitioned(df: DataFrame, uri: str, sort_by: list[str], unique: list[
     for column in unique:
         writer = writer.option(f"parquet.enable.dictionary#{column}", "false")
     writer.partitionBy("year", "month").parquet(uri)
+
+
+def control_totals(
+    spark: SparkSession, uris: list[str], schema: StructType, by: str, amount: str
+) -> list[tuple[str, str, int, Decimal]]:
+    """Rows and the exact sum of `amount` per partition and value of `by`, read back from
+    written Parquet files (two columns): (partition, value, rows, sum). A handful of rows
+    per partition reach the driver, never the data."""
+    if not uris:
+        return []
+    columns = StructType([schema[by], schema[amount]])
+    partition = F.regexp_extract("_metadata.file_path", r"/(year=[0-9]{4}/month=[0-9]{2})/", 1)
+    totals = (
+        spark.read.schema(columns)
+        .parquet(*uris)
+        .groupBy(partition.alias("partition"), F.col(by).alias("value"))
+        .agg(F.count(F.lit(1)).alias("rows"), F.sum(amount).alias("total"))
+    )
+    return [
+        (r.partition, r.value, r.rows, r.total if r.total is not None else Decimal(0))
+        for r in totals.collect()
+    ]
 
 
 def count_rows(spark: SparkSession, uris: list[str], schema: StructType) -> int:

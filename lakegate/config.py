@@ -28,6 +28,9 @@ class DatasetConfig:
     # The bucket its runs, _LATEST.json and current/ live in: silver for ingested
     # datasets, gold for what the gold job derives from them.
     bucket: str = "silver"
+    # Control totals written in _SUCCESS per partition: rows and the sum of the second
+    # column for each value of the first (an approver compares them before and after).
+    control_totals: tuple[str, str] = ("Currency", "TransactionAmount")
 
     def __post_init__(self) -> None:
         validate_dataset(self.name)
@@ -52,7 +55,9 @@ class DatasetConfig:
 DATASETS: dict[str, DatasetConfig] = {
     "transactions": DatasetConfig("transactions"),
     # Gold month-end balances (glue_jobs/gold_job.py), promoted like silver runs.
-    "account_balances": DatasetConfig("account_balances", bucket="gold"),
+    "account_balances": DatasetConfig(
+        "account_balances", bucket="gold", control_totals=("Currency", "balance")
+    ),
 }
 
 

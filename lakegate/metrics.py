@@ -10,6 +10,7 @@ import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 VALID, QUARANTINED, CONDEMNED = "valid", "quarantined", "condemned"
 OUTCOMES = (VALID, QUARANTINED, CONDEMNED)
@@ -52,6 +53,7 @@ SUCCESS_FIELDS = (
     "avg_attempt_count",
     "circuit_breaker_triggers",
     "partitions",
+    "control_totals",
     "execution_arn",
     "retried_from",
 )
@@ -181,6 +183,27 @@ def summarize_counts(counts: Iterable[CountRow]) -> dict:
         "valid_rows_by_partition": dict(sorted(valid_by_partition.items())),
         "retried_from": dict(sorted(retried.items())),
     }
+
+
+def control_totals(found: Iterable[tuple[str, str | None, int, Decimal]]) -> dict[str, list[dict]]:
+    """Per partition, the control totals of written rows: for each value (a currency),
+    the rows and the exact sum of amounts as decimal text, sorted by value."""
+    by_partition: dict[str, list[dict]] = {}
+    for partition, value, rows, total in found:
+        by_partition.setdefault(partition, []).append(
+            {"key": value if value is not None else "", "rows": int(rows), "sum": str(total)}
+        )
+    return {p: sorted(ts, key=lambda t: t["key"]) for p, ts in sorted(by_partition.items())}
+
+
+def add_totals(*lists: Iterable[Mapping]) -> list[dict]:
+    """Control totals of several runs' files in one partition, added up per value."""
+    added: dict[str, tuple[int, Decimal]] = {}
+    for totals in lists:
+        for t in totals:
+            rows, amount = added.get(t["key"], (0, Decimal(0)))
+            added[t["key"]] = (rows + int(t["rows"]), amount + Decimal(t["sum"]))
+    return [{"key": k, "rows": r, "sum": str(a)} for k, (r, a) in sorted(added.items())]
 
 
 def missing_partitions(summary: Mapping) -> int | None:

@@ -211,6 +211,36 @@ def test_schema_drift_fails_before_anything_is_written(spark, lake):
     assert list(lake["silver"].list("")) == [] and list(lake["quarantine"].list("")) == []
 
 
+def test_success_records_control_totals_per_partition_and_currency(spark, lake):
+    """Rows and exact sums of the valid rows written, per month and currency; failed
+    and duplicate rows are not in them."""
+    lake["bronze"].write_bytes(
+        "transactions/year=2024/month=03/a.csv",
+        csv_file(
+            "T1,C1,10.10,EUR,2024-03-01 10:00:00",
+            "T2,C1,-0.05,EUR,2024-03-02 10:00:00",
+            "T3,C2,99999999999999.99,EUR,2024-03-03 10:00:00",
+            "T4,C2,7.00,USD,2024-03-04 10:00:00",
+            "T5,C2,5.00,BTC,2024-03-04 10:00:00",
+            "T4,C2,7.00,USD,2024-03-04 10:00:00",
+        ).encode(),
+    )
+    lake["bronze"].write_bytes(
+        "transactions/year=2024/month=04/a.csv",
+        csv_file("T6,C3,1.50,GBP,2024-04-01 00:00:00", "T7,C3,oops,GBP,2024-04-01").encode(),
+    )
+    summary = run_ingest(spark, lake, request("totals", MAR, APR), now=Clock())
+    assert summary["control_totals"] == {"by": "Currency", "sum_of": "TransactionAmount"}
+    assert {p["partition"]: p["totals"] for p in summary["partitions"]} == {
+        "year=2024/month=03": [
+            {"key": "EUR", "rows": 3, "sum": "100000000000010.04"},
+            {"key": "USD", "rows": 1, "sum": "7.00"},
+        ],
+        "year=2024/month=04": [{"key": "GBP", "rows": 1, "sum": "1.50"}],
+    }
+    assert success(lake, "totals")["partitions"] == summary["partitions"]
+
+
 def test_a_run_id_is_never_reused(spark, lake):
     lake["bronze"].write_bytes(
         "transactions/year=2024/month=03/a.csv",
