@@ -334,7 +334,8 @@ def cmd_review(args: argparse.Namespace) -> int:
     from promotion.review import review_data, review_html, review_text
 
     promoter = _promoter(args)
-    data = review_data(promoter, validate_run_id(args.run_id))
+    lake_dir = None if getattr(args, "env", None) else str(args.lake)
+    data = review_data(promoter, validate_run_id(args.run_id), lake_dir, args.env)
     if (
         data["summary"] is None
         and data["halt"] is None
@@ -381,23 +382,18 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from promotion.audit import events
+    from promotion.audit_view import audit_entries, audit_html, audit_text, parse_moment
 
-    promoter = _promoter(args)
-    found = events(promoter.store, args.dataset)
+    since = parse_moment(args.since, "--since")
+    until = parse_moment(args.until, "--until")
+    entries = audit_entries(_promoter(args), since, until)
     if args.json:
-        print(json.dumps(found, indent=2))
-        return EXIT_OK
-    if not found:
-        print(f"(no audit events for {args.dataset})")
-    for event in found:
-        subject = event.get("run_id") or f"version {event.get('version')}"
-        gate = event.get("gate", {}).get("passed")
-        gate_text = "" if gate is None else f" gate={'pass' if gate else 'fail'}"
-        print(
-            f"{event['at']}  {event['event']:<17} {subject:<30} approver={event.get('approver')}"
-            f" caller={event.get('caller')}{gate_text}  reason={event.get('reason')!r}"
-        )
+        print(json.dumps(entries, indent=2))
+    else:
+        print(audit_text(args.dataset, entries, since, until))
+    if args.html:
+        Path(args.html).write_text(audit_html(args.dataset, entries, since, until), "utf-8")
+        print(f"\nAudit page: {Path(args.html).resolve()}")
     return EXIT_OK
 
 
@@ -604,10 +600,16 @@ def build_parser() -> argparse.ArgumentParser:
         "audit",
         help="print the audit log",
         description="Every promotion, refusal, rejection, rollback and purge,"
-        " oldest first, with approver, caller and gate result.",
+        " newest first, with who decided, when, why, the run and its metrics then, and"
+        " the version it produced.",
     )
     _add_common(audit)
-    audit.add_argument("--json", action="store_true", help="print full events as JSON")
+    audit.add_argument("--json", action="store_true", help="print the events as JSON")
+    audit.add_argument("--html", metavar="FILE", help="also write a self-contained audit page")
+    audit.add_argument(
+        "--since", metavar="TIME", help="only events at or after this date or ISO-8601 time (UTC)"
+    )
+    audit.add_argument("--until", metavar="TIME", help="only events before this date or time")
     audit.set_defaults(handler=cmd_audit)
 
     purge = sub.add_parser(

@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import html
 import io
 import json
+import shlex
 from dataclasses import dataclass
+from decimal import Decimal
 
-from lakegate import layout
+from lakegate import layout, schema_versions
 from lakegate.catalog import halted_run_ids, silver_runs
-from lakegate.metrics import KEY_METRICS
+from lakegate.metrics import add_totals
+from lakegate.schema_versions import SCHEMA_VERSIONS
 from lakegate.storage import ObjectNotFound
 from promotion import audit
-from promotion.plan import Approval, partition_diff, plan_promotion
+from promotion import present as P
+from promotion.plan import Approval, PartitionContent, Version, partition_diff, plan_promotion
 from promotion.publisher import Promoter
-
-RATES = ("duplicate_detection_rate", "auto_condemnation_rate", "avg_attempt_count")
-SAMPLE_COLUMNS = (
-    "source_file",
-    "source_line",
-    "error_type",
-    "error_message",
-    "TransactionID",
-    "TransactionAmount",
-    "Currency",
-    "TransactionTimestamp",
-    "attempt_count",
-)
 
 
 @dataclass(frozen=True)
@@ -151,40 +141,176 @@ def halt_record(promoter: Promoter, run_id: str) -> dict | None:
         return None
 
 
-def quarantine_sample(promoter: Promoter, run_id: str, limit: int = 10) -> list[dict]:
+# The review of one run ------------------------------------------------------------------
+SAMPLE_COLUMNS = ("source_file", "source_line", "error_type", "error_message", "attempt_count")
+SAMPLE_PER_CLASS = 3
+RECENT_RUNS = 12
+# The column names a failed row's message can start with (every schema version's).
+MESSAGE_FIELDS = frozenset(c for v in SCHEMA_VERSIONS for c in schema_versions.columns(v))
+
+
+def error_field(error_type: str, message: str | None) -> str:
+    """The field a failure is about: every rule's message starts with it; a malformed
+    line has no fields."""
+    first = (message or "").split(" ", 1)[0]
+    if first in MESSAGE_FIELDS:
+        return first
+    return "whole line" if error_type == "MALFORMED_ROW" else "–"
+
+
+def failed_row_sample(
+    promoter: Promoter, run_id: str, distribution: dict[str, int], per_class: int = SAMPLE_PER_CLASS
+) -> list[dict]:
+    """Up to `per_class` failed rows of each error class (quarantined, then condemned),
+    in file and line order; stops reading once every class has its rows."""
     import pyarrow.parquet as pq
 
-    prefix = layout.quarantine_run_prefix(promoter.dataset, run_id)
-    rows: list[dict] = []
-    for item in promoter.lake["quarantine"].list(prefix):
-        if not item.key.endswith(".parquet") or len(rows) >= limit:
+    wanted = {t: min(n, per_class) for t, n in distribution.items()}
+    found: dict[str, list[dict]] = {t: [] for t in wanted}
+    store = promoter.lake["quarantine"]
+    for outcome, prefix in (
+        ("quarantined", layout.quarantine_run_prefix(promoter.dataset, run_id)),
+        ("condemned", layout.condemned_run_prefix(promoter.dataset, run_id)),
+    ):
+        for item in store.list(prefix):
+            if all(len(found[t]) >= n for t, n in wanted.items()):
+                break
+            if not item.key.endswith(".parquet"):
+                continue
+            # Single-threaded: a sample needs no thread pool, and pyarrow's pool can abort
+            # the process at interpreter exit.
+            table = pq.read_table(
+                io.BytesIO(store.read_bytes(item.key)),
+                columns=list(SAMPLE_COLUMNS),
+                use_threads=False,
+            )
+            for row in table.to_pylist():
+                rows = found.setdefault(row["error_type"], [])
+                if len(rows) < wanted.get(row["error_type"], per_class):
+                    rows.append(
+                        {
+                            "error_type": row["error_type"],
+                            "outcome": outcome,
+                            "source_file": row["source_file"],
+                            "source_line": row["source_line"],
+                            "field": error_field(row["error_type"], row["error_message"]),
+                            "message": row["error_message"],
+                            "attempt_count": row["attempt_count"],
+                        }
+                    )
+    order = {t: i for i, t in enumerate(distribution)}
+    sample = [r for rows in found.values() for r in rows]
+    return sorted(
+        sample,
+        key=lambda r: (order.get(r["error_type"], len(order)), r["source_file"], r["source_line"]),
+    )
+
+
+class _Summaries:
+    """Runs' _SUCCESS documents, each read once."""
+
+    def __init__(self, promoter: Promoter, known: dict[str, dict]) -> None:
+        self.promoter, self.cache = promoter, dict(known)
+
+    def __call__(self, run_id: str) -> dict | None:
+        if run_id not in self.cache:
+            self.cache[run_id] = self.promoter.summary(run_id)
+        return self.cache[run_id]
+
+
+def _partition_totals(
+    content: PartitionContent | None, partition: str, summaries: _Summaries
+) -> list[dict] | None:
+    """The control totals of what a partition serves: the sum over the runs whose files
+    it lists. None when a run recorded none (it ran before control totals existed)."""
+    if content is None:
+        return []
+    lists = []
+    for run_id in content.runs:
+        summary = summaries(run_id) or {}
+        entry = next((p for p in summary.get("partitions", []) if p["partition"] == partition), {})
+        if "totals" not in entry:
+            return None
+        lists.append(entry["totals"])
+    return add_totals(*lists)
+
+
+def partition_changes(before: Version | None, after: Version, summaries: _Summaries) -> list[dict]:
+    """Each partition the promotion changes: rows now and after, and per value of the
+    control column (currency) the rows and the sum of amounts now and after."""
+    changes = []
+    for d in partition_diff(before, after):
+        if d["change"] == "unchanged":
             continue
-        # Single-threaded: a sample needs no thread pool, and pyarrow's pool can abort
-        # the process at interpreter exit.
-        table = pq.read_table(
-            io.BytesIO(promoter.lake["quarantine"].read_bytes(item.key)),
-            columns=list(SAMPLE_COLUMNS),
-            use_threads=False,
+        partition = d["partition"]
+        now = _partition_totals(
+            before.partitions.get(partition) if before else None, partition, summaries
         )
-        rows.extend(table.slice(0, limit - len(rows)).to_pylist())
-    return rows
+        later = _partition_totals(after.partitions.get(partition), partition, summaries)
+        totals = None
+        if now is not None and later is not None:
+            old, new = {t["key"]: t for t in now}, {t["key"]: t for t in later}
+            totals = []
+            for key in sorted(set(old) | set(new)):
+                a = old.get(key, {"rows": 0, "sum": "0"})
+                b = new.get(key, {"rows": 0, "sum": "0"})
+                totals.append(
+                    {
+                        "key": key,
+                        "rows_now": a["rows"],
+                        "rows_after": b["rows"],
+                        "sum_now": str(Decimal(a["sum"])),
+                        "sum_after": str(Decimal(b["sum"])),
+                        "sum_change": str(Decimal(b["sum"]) - Decimal(a["sum"])),
+                    }
+                )
+        changes.append({**d, "totals": totals})
+    return changes
 
 
-def review_data(promoter: Promoter, run_id: str) -> dict:
+def decision_commands(run_id: str, dataset: str, lake_dir: str | None, env: str | None) -> dict:
+    """The promote and reject commands to copy, for a local lake and for an environment."""
+    decision = '--approver "Your Name" --reason "Why"'
+    places = {
+        "local": f"--lake {shlex.quote(lake_dir or './lake')}",
+        "aws": f"--env {env or 'dev'}",
+    }
+    return {
+        place: {
+            verb: f"lakegate {verb} {run_id} --dataset {dataset} {where} {decision}"
+            for verb in ("promote", "reject")
+        }
+        for place, where in places.items()
+    }
+
+
+def review_data(
+    promoter: Promoter, run_id: str, lake_dir: str | None = None, env: str | None = None
+) -> dict:
+    """Everything the review shows, as plain JSON-ready values."""
     summary = promoter.summary(run_id)
     latest, current = promoter.current()
     gate = promoter.gate(run_id, summary, current)
-    diff = []
+    changes: list[dict] = []
     if summary is not None:
         pending = Approval("(pending)", "(pending)", "(pending)", "")
         after = plan_promotion(current, latest.manifest if latest else None, summary, pending, {})
-        diff = [d for d in partition_diff(current, after) if d["change"] != "unchanged"]
+        changes = partition_changes(current, after, _Summaries(promoter, {run_id: summary}))
     halt = halt_record(promoter, run_id)
+    shown = summary or halt or {}
     recent = [
-        {"run_id": r.run_id, "quarantine_rate": r.summary["quarantine_rate"]}
+        {
+            "run_id": r.run_id,
+            "status": r.status,
+            "run_type": r.summary.get("run_type"),
+            "ended_at": r.summary.get("ended_at"),
+            "input_rows": r.summary.get("input_rows"),
+            "quarantine_rate": r.summary.get("quarantine_rate"),
+        }
         for r in list_runs(promoter)
         if r.summary
-    ][-12:]
+    ][-RECENT_RUNS:]
+    distribution = shown.get("error_type_distribution") or {}
     return {
         "run_id": run_id,
         "dataset": promoter.dataset,
@@ -192,159 +318,333 @@ def review_data(promoter: Promoter, run_id: str) -> dict:
         "halt": halt,
         "gate": gate.to_dict(),
         "published_version": current.version if current else None,
-        "diff": diff,
-        "sample": quarantine_sample(promoter, run_id) if (summary or halt) else [],
+        "commands": decision_commands(run_id, promoter.dataset, lake_dir, env),
+        "changes": changes,
+        "control_totals": shown.get("control_totals"),
+        "sample": failed_row_sample(promoter, run_id, distribution) if distribution else [],
         "recent": recent,
         "max_quarantine_rate": promoter.config.max_quarantine_rate,
     }
 
 
-def review_text(data: dict) -> str:
-    s = data["summary"] or data["halt"]
-    out = [f"Review of run {data['run_id']} (dataset {data['dataset']})", "", "Gate:"]
-    for check in data["gate"]["checks"]:
-        out.append(
-            f"  [{'pass' if check['passed'] else 'FAIL'}] {check['name']:<16} {check['detail']}"
-        )
-    out.append(f"  => {'PROMOTABLE' if data['gate']['passed'] else 'NOT PROMOTABLE'}")
-    if s:
-        if "source" in s:  # a gold run: derived rows, not validated input
-            counts = (
-                f"  {s['valid_rows_count']:,} balance rows from {s['input_rows']:,} rows of"
-                f" {s['source']['dataset']} version {s['source']['version']}"
-            )
-        else:
-            counts = (
-                f"  {s['input_rows']:,} input rows = {s['valid_rows_count']:,} valid +"
-                f" {s['quarantined_rows_count']:,} quarantined + {s['condemned_rows_count']:,}"
-                " condemned"
-            )
-        out += [
-            "",
-            "Metrics:",
-            counts,
-            f"  quarantine rate {s['quarantine_rate'] * 100:.2f}%, duplicates"
-            f" {s['duplicate_detection_rate'] * 100:.2f}%, auto-condemned"
-            f" {s['auto_condemnation_rate'] * 100:.2f}%, avg attempt"
-            f" {s['avg_attempt_count']:.2f}",
-            f"  {s['run_type']} run over {s['input_window']['from']}..{s['input_window']['to']},"
-            f" code {s['code_version']}, ended {s['ended_at']}",
+# What the text and the page show, in one order -------------------------------------------
+def _verdict(data: dict) -> tuple[bool, str, list[str]]:
+    gate = data["gate"]
+    if gate["passed"]:
+        return True, "Ready to promote: every gate check passes", []
+    failed = [c["detail"] for c in gate["checks"] if not c["passed"]]
+    return False, f"Not promotable: {len(failed)} gate check(s) fail", failed
+
+
+def _rows_table(s: dict) -> tuple[list[P.Column], list[list[str]]]:
+    cols = [P.Column("rows"), P.Column("count", True), P.Column("share of input", True)]
+    total = s.get("input_rows")
+    if "source" in s:  # a gold run: derived rows, not validated input
+        source = s["source"]
+        return cols, [
+            [f"source rows ({source['dataset']} version {source['version']})", P.count(total), ""],
+            ["balance rows written", P.count(s.get("valid_rows_count")), ""],
         ]
-        if s["error_type_distribution"]:
-            out += ["", "Errors:"] + [
-                f"  {t:<20} {n:>7,}" for t, n in s["error_type_distribution"].items()
+    return cols, [
+        ["input rows", P.count(total), P.share(total, total)],
+        ["valid", P.count(s.get("valid_rows_count")), P.share(s.get("valid_rows_count"), total)],
+        [
+            "quarantined",
+            P.count(s.get("quarantined_rows_count")),
+            P.share(s.get("quarantined_rows_count"), total),
+        ],
+        [
+            "condemned",
+            P.count(s.get("condemned_rows_count")),
+            P.share(s.get("condemned_rows_count"), total),
+        ],
+    ]
+
+
+def _change_caption(data: dict) -> str:
+    totals = data.get("control_totals") or {}
+    return (
+        f"Rows and the sum of {totals.get('sum_of', 'amounts')} per"
+        f" {totals.get('by', 'value')} in each partition this run changes; 'all' is the"
+        " partition's total."
+    )
+
+
+def _change_table(data: dict) -> tuple[list[P.Column], list[list[str]]]:
+    by = (data.get("control_totals") or {}).get("by", "value")
+    cols = [
+        P.Column("partition"),
+        P.Column("change"),
+        P.Column(by),
+        P.Column("rows now", True),
+        P.Column("rows after", True),
+        P.Column("sum now", True),
+        P.Column("sum after", True),
+        P.Column("difference", True),
+    ]
+    rows = []
+    for c in data["changes"]:
+        label = c["partition"].replace("year=", "").replace("/month=", "-")
+        if c["totals"] is None:
+            rows.append(
+                [
+                    label,
+                    c["change"],
+                    "(all)",
+                    P.count(c["rows_now"]),
+                    P.count(c["rows_after"]),
+                    "not recorded",
+                    "not recorded",
+                    P.DASH,
+                ]
+            )
+            continue
+        for t in c["totals"] or [{"key": P.DASH, "rows_now": 0, "rows_after": 0}]:
+            rows.append(
+                [
+                    label,
+                    c["change"],
+                    t["key"],
+                    P.count(t["rows_now"]),
+                    P.count(t["rows_after"]),
+                    P.amount(t.get("sum_now")),
+                    P.amount(t.get("sum_after")),
+                    P.amount(t.get("sum_change"), signed=True),
+                ]
+            )
+        rows.append(
+            [
+                label,
+                c["change"],
+                "all",
+                P.count(c["rows_now"]),
+                P.count(c["rows_after"]),
+                "",
+                "",
+                P.signed_count(c["rows_after"] - c["rows_now"]) + " rows",
             ]
-    if data["diff"]:
-        current = data["published_version"]
-        out += [
-            "",
-            f"Change against published version {current or '(none)'}:",
-            f"  {'partition':<20} {'rows now':>10} {'rows after':>11}  change",
+        )
+    return cols, rows
+
+
+def _error_table(data: dict, s: dict) -> tuple[list[P.Column], list[list[str]]]:
+    cols = [P.Column("error class"), P.Column("rows", True), P.Column("share of input", True)]
+    critical = s.get("critical_errors") or {}
+    rows = [
+        [
+            t + (" (critical: blocks promotion)" if t in critical else ""),
+            P.count(n),
+            P.share(n, s.get("input_rows")),
         ]
-        out += [
-            f"  {d['partition']:<20} {d['rows_now']:>10,} {d['rows_after']:>11,}  {d['change']}"
-            for d in data["diff"]
+        for t, n in (s.get("error_type_distribution") or {}).items()
+    ]
+    return cols, rows
+
+
+SAMPLE_HEADERS = (
+    P.Column("error class"),
+    P.Column("file"),
+    P.Column("line", True),
+    P.Column("field"),
+    P.Column("message"),
+    P.Column("attempt", True),
+)
+
+
+def _sample_rows(data: dict) -> list[list[str]]:
+    return [
+        [
+            r["error_type"] + (" (condemned)" if r["outcome"] == "condemned" else ""),
+            r["source_file"],
+            P.count(r["source_line"]),
+            r["field"],
+            r["message"] or P.DASH,
+            P.count(r["attempt_count"]),
         ]
+        for r in data["sample"]
+    ]
+
+
+RECENT_HEADERS = (
+    P.Column("run"),
+    P.Column("type"),
+    P.Column("status"),
+    P.Column("ended"),
+    P.Column("input rows", True),
+    P.Column("quarantine rate", True),
+)
+
+
+def _recent_rows(data: dict) -> list[list[str]]:
+    return [
+        [
+            r["run_id"] + (" (this run)" if r["run_id"] == data["run_id"] else ""),
+            r["run_type"] or P.DASH,
+            r["status"],
+            P.utc(r["ended_at"]),
+            P.count(r["input_rows"]),
+            P.percent(r["quarantine_rate"]),
+        ]
+        for r in data["recent"]
+    ]
+
+
+def _details(data: dict, s: dict) -> list[tuple[str, str]]:
+    version = data["published_version"]
+    details = [
+        ("run type", s.get("run_type") or P.DASH),
+        ("months read", P.window(s.get("input_window"))),
+        ("files read", P.count(len(s.get("input_files") or [])) if s else P.DASH),
+        ("started", P.utc(s.get("started_at"))),
+        ("ended", P.utc(s.get("ended_at"))),
+        ("duration", P.seconds(s.get("duration_seconds"))),
+        ("code version", s.get("code_version") or P.DASH),
+        ("execution", s.get("execution_arn") or "none (not run by Step Functions)"),
+        ("published version now", str(version) if version else "nothing published yet"),
+    ]
+    if "source" not in s and s:
+        details += [
+            ("duplicates found", P.percent(s.get("duplicate_detection_rate"))),
+            ("auto-condemned", P.percent(s.get("auto_condemnation_rate"))),
+            ("average attempt of failed rows", f"{s.get('avg_attempt_count') or 0:.2f}"),
+        ]
+    if data["halt"]:
+        tripped = data["halt"].get("halted", {}).get("tripped", {})
+        details.append(
+            ("halted by the circuit breaker", P.words(f"{t} {n:,}" for t, n in tripped.items()))
+        )
+    return details
+
+
+def review_text(data: dict) -> str:
+    """The review as text: the same sections, in the same order, as the page."""
+    s = data["summary"] or data["halt"] or {}
+    ok, headline, because = _verdict(data)
+    out = [f"Review of run {data['run_id']} (dataset {data['dataset']})", "", headline.upper()]
+    out += [f"  - {reason}" for reason in because]
+    out += ["", "Decide (replace the name and the reason):"]
+    for place, label in (("local", "local lake"), ("aws", "AWS")):
+        for verb, command in data["commands"][place].items():
+            if verb == "promote" and not ok:
+                continue
+            out.append(f"  {label}, {verb}: {command}")
+    out += ["", "Gate:"]
+    out += [
+        f"  [{'pass' if c['passed'] else 'FAIL'}] {c['name']:<16} {c['detail']}"
+        for c in data["gate"]["checks"]
+    ]
+    out.append(f"  => {'PROMOTABLE' if ok else 'NOT PROMOTABLE'}")
+    if s:
+        cols, rows = _rows_table(s)
+        out += ["", "Rows:"] + ["  " + line for line in P.text_table(cols, rows)]
+    if data["changes"]:
+        version = data["published_version"]
+        cols, rows = _change_table(data)
+        out += ["", f"Change against published version {version or '(none)'}:"]
+        out += ["  " + _change_caption(data)]
+        out += ["  " + line for line in P.text_table(cols, rows)]
+    if s.get("error_type_distribution"):
+        cols, rows = _error_table(data, s)
+        out += ["", "Errors:"] + ["  " + line for line in P.text_table(cols, rows)]
     if data["sample"]:
-        out += ["", f"Quarantined rows (first {len(data['sample'])}):"]
+        out += ["", f"Failed rows, up to {SAMPLE_PER_CLASS} of each error class:"]
         out += [
-            f"  {r['source_file']}:{r['source_line']}  {r['error_type']}: {r['error_message']}"
-            for r in data["sample"]
+            f"  {r[0]}  {r[1]}:{r[2]}  {r[3]}: {r[4]} (attempt {r[5]})" for r in _sample_rows(data)
         ]
+    if data["recent"]:
+        out += ["", f"Recent runs (gate limit {P.percent(data['max_quarantine_rate'])}):"]
+        out += ["  " + line for line in P.text_table(RECENT_HEADERS, _recent_rows(data))]
+    out += ["", "Run:"] + [f"  {k}: {v}" for k, v in _details(data, s)]
     return "\n".join(out)
 
 
-# HTML ---------------------------------------------------------------------------------
-def _bars(items: list[tuple[str, float]], unit: str, color: str, limit: float | None = None) -> str:
-    """A horizontal bar chart as inline SVG."""
-    if not items:
-        return "<p class='none'>nothing to show</p>"
-    top = max([v for _, v in items] + ([limit] if limit else []) + [1e-9])
-    row_h, label_w, bar_w = 24, 210, 380
-    height = row_h * len(items) + 10
-    parts = [f"<svg role='img' width='{label_w + bar_w + 110}' height='{height}'>"]
-    for i, (label, value) in enumerate(items):
-        y = 5 + i * row_h
-        width = max(1.0, bar_w * value / top)
-        parts.append(
-            f"<text x='{label_w - 8}' y='{y + 16}' text-anchor='end'>{html.escape(label)}</text>"
-        )
-        parts.append(
-            f"<rect x='{label_w}' y='{y + 3}' width='{width:.1f}' height='{row_h - 8}'"
-            f" fill='{color}'/>"
-        )
-        parts.append(
-            f"<text x='{label_w + width + 6:.1f}' y='{y + 16}'>"
-            f"{html.escape(unit.format(value))}</text>"
-        )
-    if limit:
-        x = label_w + bar_w * limit / top
-        parts.append(
-            f"<line x1='{x:.1f}' x2='{x:.1f}' y1='0' y2='{height}' stroke='#b00'"
-            " stroke-dasharray='4 3'/>"
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+PALETTE = {"now": "#8c959f", "after": "#0969da", "errors": "#bc4c00", "rate": "#8250df"}
 
 
 def review_html(data: dict) -> str:
+    """The review as a self-contained page: the decision first, then the evidence."""
     s = data["summary"] or data["halt"] or {}
-    esc = html.escape
-    checks = "".join(
-        f"<tr class='{'pass' if c['passed'] else 'fail'}'><td>{'pass' if c['passed'] else 'FAIL'}"
-        f"</td><td>{esc(c['name'])}</td><td>{esc(c['detail'])}</td></tr>"
-        for c in data["gate"]["checks"]
+    ok, headline, because = _verdict(data)
+    esc = P.esc
+    body = [
+        f"<h1>Review of run {esc(data['run_id'])}</h1>",
+        f"<p class='sub'>dataset {esc(data['dataset'])} · {esc(s.get('run_type') or 'unknown')}"
+        f" run · months {esc(P.window(s.get('input_window')))}</p>",
+        f"<div class='verdict {'ok' if ok else 'no'}' role='status'><strong>{esc(headline)}"
+        "</strong>" + "".join(f"<span>{esc(reason)}</span><br>" for reason in because) + "</div>",
+        "<h2>Decide</h2><p>Copy a command, then put your name and your reason in it."
+        " Both are recorded in the audit log with your identity.</p>",
+    ]
+    for place, label in (("local", "On a local lake"), ("aws", "On AWS")):
+        commands = data["commands"][place]
+        shown = [commands["reject"]] if not ok else [commands["promote"], commands["reject"]]
+        body.append(f"<p>{label}:</p><pre>{esc(chr(10).join(shown))}</pre>")
+    body.append("<h2>Gate</h2>")
+    body.append(
+        P.table(
+            ["result", "check", "detail"],
+            [
+                ["pass" if c["passed"] else "FAIL", c["name"], c["detail"]]
+                for c in data["gate"]["checks"]
+            ],
+            row_classes=["pass" if c["passed"] else "fail" for c in data["gate"]["checks"]],
+        )
     )
-    errors = _bars(list((s.get("error_type_distribution") or {}).items()), "{:,.0f}", "#d9822b")
-    partitions = _bars(
-        [(f"{d['partition']} now", d["rows_now"]) for d in data["diff"]]
-        + [(f"{d['partition']} after", d["rows_after"]) for d in data["diff"]],
-        "{:,.0f}",
-        "#2b7bd9",
-    )
-    rates = _bars(
-        [(r["run_id"], r["quarantine_rate"] * 100) for r in data["recent"]],
-        "{:.2f}%",
-        "#6a4bc4",
-        limit=data["max_quarantine_rate"] * 100,
-    )
-    sample = "".join(
-        "<tr>" + "".join(f"<td>{esc(str(r.get(c, '')))}</td>" for c in SAMPLE_COLUMNS) + "</tr>"
-        for r in data["sample"]
-    )
-    verdict = "PROMOTABLE" if data["gate"]["passed"] else "NOT PROMOTABLE"
+    if s:
+        cols, rows = _rows_table(s)
+        body += ["<h2>Rows</h2>", P.table(cols, rows)]
+    if data["changes"]:
+        version = data["published_version"]
+        cols, rows = _change_table(data)
+        body += [
+            f"<h2>Change against published version {esc(version or '(none)')}</h2>",
+            P.table(cols, rows, caption=_change_caption(data), wrap=True),
+            _partition_chart(data),
+        ]
+    if s.get("error_type_distribution"):
+        cols, rows = _error_table(data, s)
+        dist = s["error_type_distribution"]
+        body += [
+            "<h2>Errors</h2>",
+            P.table(cols, rows),
+            P.bar_chart(
+                "Failed rows by error class",
+                list(dist),
+                [P.Series("rows", PALETTE["errors"])],
+                [[n] for n in dist.values()],
+                [[P.count(n)] for n in dist.values()],
+            ),
+        ]
+    if data["sample"]:
+        body += [
+            f"<h2>Failed rows, up to {SAMPLE_PER_CLASS} of each error class</h2>",
+            P.table(SAMPLE_HEADERS, _sample_rows(data), wrap=True),
+        ]
+    if data["recent"]:
+        limit = data["max_quarantine_rate"]
+        body += [
+            "<h2>Recent runs</h2>",
+            P.table(RECENT_HEADERS, _recent_rows(data), wrap=True),
+            P.bar_chart(
+                "Quarantine rate of recent runs",
+                [r["run_id"] for r in data["recent"]],
+                [P.Series("quarantine rate", PALETTE["rate"])],
+                [[r["quarantine_rate"] or 0] for r in data["recent"]],
+                [[P.percent(r["quarantine_rate"])] for r in data["recent"]],
+                limit=(limit, f"dashed line: the gate's limit, {P.percent(limit)}"),
+            ),
+        ]
+    body += ["<h2>Run</h2>", P.facts(_details(data, s))]
+    return P.page(f"Review of run {data['run_id']} ({data['dataset']})", "".join(body))
 
-    def shown(value) -> str:
-        if isinstance(value, dict) and set(value) == {"from", "to"}:
-            return f"{value['from']}..{value['to']}"
-        return "-" if value is None else str(value)
 
-    metrics = "".join(
-        f"<tr><td>{esc(k)}</td><td>{esc(shown(s.get(k)))}</td></tr>"
-        for k in (*KEY_METRICS, *RATES)
-        if k in s
+def _partition_chart(data: dict) -> str:
+    """Rows per changed partition, now and after, side by side."""
+    labels = [c["partition"].replace("year=", "").replace("/month=", "-") for c in data["changes"]]
+    return P.bar_chart(
+        "Rows per partition, now and after promotion",
+        labels,
+        [P.Series("now", PALETTE["now"]), P.Series("after", PALETTE["after"])],
+        [[c["rows_now"], c["rows_after"]] for c in data["changes"]],
+        [[P.count(c["rows_now"]), P.count(c["rows_after"])] for c in data["changes"]],
     )
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Lakegate review {esc(data["run_id"])}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; background: #fff; }}
-h1 {{ font-size: 1.5em; }} h2 {{ font-size: 1.15em; margin-top: 1.6em; }}
-table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ccc; padding: 3px 8px; }}
-tr.fail td {{ background: #fde2e2; }} tr.pass td:first-child {{ color: #17803d; }}
-.verdict {{ font-weight: bold; padding: 4px 10px; display: inline-block;
-  background: {"#dff3e4" if data["gate"]["passed"] else "#fde2e2"}; }}
-svg text {{ font-size: 12px; }} .none {{ color: #777; }}
-</style></head><body>
-<h1>Review of run {esc(data["run_id"])} &mdash; {esc(data["dataset"])}</h1>
-<p class="verdict">{verdict}</p>
-<p>Published version now: {esc(str(data["published_version"] or "none"))}</p>
-<h2>Gate</h2><table><tr><th>result</th><th>check</th><th>detail</th></tr>{checks}</table>
-<h2>Metrics</h2><table>{metrics}</table>
-<h2>Error distribution</h2>{errors}
-<h2>Rows per partition, now and after promotion</h2>{partitions}
-<h2>Quarantine rate of recent runs (dashed line: gate limit)</h2>{rates}
-<h2>Quarantined rows (sample)</h2>
-<table><tr>{"".join(f"<th>{c}</th>" for c in SAMPLE_COLUMNS)}</tr>{sample}</table>
-</body></html>
-"""

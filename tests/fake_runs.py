@@ -26,7 +26,10 @@ def make_run(
     file_bytes: int = 16,
     files_per_partition: int = 1,
     success: bool = True,
+    totals: dict[str, list[dict]] | bool = True,
 ) -> dict:
+    """`totals`: the control totals per partition; True gives each partition's rows in
+    EUR, 10.00 each; False leaves them out (a run from before control totals)."""
     files_by_partition = {}
     for partition in partitions:
         month = Month.from_partition(partition)
@@ -68,6 +71,14 @@ def make_run(
         ],
         "execution_arn": None,
     }
+    if totals is not False:
+        summary["control_totals"] = {"by": "Currency", "sum_of": "TransactionAmount"}
+        for entry in summary["partitions"]:
+            p, n = entry["partition"], entry["rows"]
+            given = totals.get(p) if isinstance(totals, dict) else None
+            entry["totals"] = (
+                given if given is not None else [{"key": "EUR", "rows": n, "sum": f"{n * 10}.00"}]
+            )
     if success:
         lake["silver"].write_bytes(
             layout.success_key(dataset, schema_v, run_id),
