@@ -13,7 +13,7 @@ JAVA_HOME := $(shell $(PYTHON) -m lakegate.javacheck --print 2>/dev/null)
 export JAVA_HOME
 export LAKEGATE_LAKE := $(LAKE)
 
-.PHONY: help install java demo test chaos lint artifact checkov export-quarantine retry-quarantine gold backfill promote bench bench-promotion browser clean
+.PHONY: help install java demo test chaos lint artifact checkov export-quarantine retry-quarantine gold backfill promote bench bench-promotion browser screenshots clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -81,6 +81,9 @@ bench: install java ## Benchmark: Lakegate vs DuckDB vs pandas on 1M and 10M row
 
 bench-promotion: install ## Promotion time with 1x and 10x data per run (must be flat)
 	$(BIN)/python -m bench.promotion
+
+screenshots: install browser ## Screenshots of the demo's review and audit pages into docs/images (after make demo)
+	$(BIN)/python -m tools.screenshots --lake $(LAKE) --out docs/images
 
 browser: ## Install Debian's chromium (the review-page test renders in it)
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }

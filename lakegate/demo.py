@@ -70,6 +70,7 @@ def run_demo(root: Path, shown_lake: str) -> int:
     from lakegate.corrections import export_quarantine, file_corrections
     from lakegate.javacheck import ensure_java17
     from lakegate.pointer import read_latest
+    from promotion.audit_view import audit_entries, audit_html
     from promotion.identity import local_caller
     from promotion.publisher import Promoter
     from promotion.review import review_data, review_html, review_text, runs_text
@@ -99,11 +100,11 @@ def run_demo(root: Path, shown_lake: str) -> int:
     print(f"\n  counts agree with what the generator injected: {'yes' if matches else 'NO'}")
     promoter = Promoter(lake, dataset_config("transactions"), local_caller)
     section("3. Review: what the approver sees")
-    data = review_data(promoter, run_id)
+    data = review_data(promoter, run_id, shown_lake)
     print(indent(review_text(data)))
     page = root / f"review-{run_id}.html"
     page.write_text(review_html(data), encoding="utf-8")
-    print(f"\n  review page with charts: {page.resolve()}")
+    print(f"\n  review page: {page.resolve()}")
 
     section("4. Promote: recorded approval, then _LATEST.json by compare-and-swap")
     version = promoter.promote(run_id, DEMO_APPROVER, "make demo: sample data looks right")
@@ -132,6 +133,9 @@ def run_demo(root: Path, shown_lake: str) -> int:
         f"  backfill {backfill.run_id}: {done['input_rows']:,} rows, {done['valid_rows_count']:,}"
         f" valid, {done['quarantined_rows_count']} quarantined"
     )
+    page = root / f"review-{backfill.run_id}.html"
+    page.write_text(review_html(review_data(promoter, backfill.run_id, shown_lake)), "utf-8")
+    print(f"  its review (March now and after, totals per currency): {page.resolve()}")
     version = promoter.promote(backfill.run_id, DEMO_APPROVER, "make demo: March with late file")
     print(f"  promoted as version {version.version}: only March moves to the new run")
     gold.build_and_promote("balances after the March backfill")
@@ -189,6 +193,11 @@ def run_demo(root: Path, shown_lake: str) -> int:
     print(indent(versions_text(gold.promoter)))
     print()
     print(indent(balances_table(lake, "2024", 1)))
+
+    entries = audit_entries(promoter)
+    page = root / "audit-transactions.html"
+    page.write_text(audit_html("transactions", entries, None, None), encoding="utf-8")
+    print(f"\n  audit page ({len(entries)} decisions on transactions): {page.resolve()}")
 
     section("Next")
     print(f"  lakegate runs --lake {shown_lake}                 every run and what is published")

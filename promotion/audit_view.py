@@ -132,7 +132,7 @@ HEADERS = (
     P.Column("subject"),
     P.Column("result"),
     P.Column("decided by"),
-    P.Column("called by"),
+    P.Column("called by", long_text=True),
     P.Column("reason"),
     P.Column("run metrics then"),
 )
@@ -216,7 +216,7 @@ def audit_html(
                 P.Column("published"),
                 P.Column("how"),
                 P.Column("approved by"),
-                P.Column("execution"),
+                P.Column("execution", long_text=True),
             ],
             [
                 [

@@ -87,6 +87,13 @@ def esc(value: object) -> str:
 class Column:
     title: str
     numeric: bool = False
+    # Long unbroken text (paths, messages quoting them) may wrap anywhere in this column.
+    long_text: bool = False
+
+    @property
+    def css(self) -> str:
+        names = [n for n, on in (("num", self.numeric), ("long", self.long_text)) if on]
+        return f" class='{' '.join(names)}'" if names else ""
 
 
 def table(
@@ -99,14 +106,12 @@ def table(
     """A table with a header row; numeric columns right-aligned. `wrap`: a fixed layout
     whose cells wrap long text instead of widening the page."""
     columns = [c if isinstance(c, Column) else Column(c) for c in columns]
-    head = "".join(
-        f"<th scope='col'{' class=num' if c.numeric else ''}>{esc(c.title)}</th>" for c in columns
-    )
+    head = "".join(f"<th scope='col'{c.css}>{esc(c.title)}</th>" for c in columns)
     body = []
     for i, row in enumerate(rows):
         cls = f" class='{esc(row_classes[i])}'" if row_classes and row_classes[i] else ""
         cells = "".join(
-            f"<td data-label='{esc(c.title)}'{' class=num' if c.numeric else ''}>{esc(v)}</td>"
+            f"<td data-label='{esc(c.title)}'{c.css}>{esc(v)}</td>"
             for c, v in zip(columns, row, strict=True)
         )
         body.append(f"<tr{cls}>{cells}</tr>")
@@ -195,8 +200,9 @@ p { margin: .4em 0; }
 .verdict strong { display: block; font-size: 1.15em; }
 .scroll { max-width: 100%; overflow-x: auto; }
 table { border-collapse: collapse; margin: .3em 0 .8em; }
-table.wrap { width: 100%; table-layout: fixed; }
-table.wrap td, table.wrap th { overflow-wrap: anywhere; word-break: break-word; }
+table.wrap { width: 100%; }
+table.wrap td, table.wrap th { overflow-wrap: break-word; }
+table.wrap td.long { overflow-wrap: anywhere; min-width: 14em; }
 .caption { color: #57606a; }
 th, td { border-bottom: 1px solid #d8dee4; padding: 5px 10px; text-align: left;
   vertical-align: top; }
@@ -230,7 +236,8 @@ dl.facts dt { color: #57606a; } dl.facts dd { margin: 0; overflow-wrap: anywhere
   table.wrap thead { position: absolute; left: -9999px; }
   table.wrap, table.wrap tbody, table.wrap tr, table.wrap td { display: block; width: 100%; }
   table.wrap tr { border-bottom: 2px solid #d0d7de; padding: 4px 0; }
-  table.wrap td { border: 0; padding: 1px 0; text-align: left; white-space: normal; }
+  table.wrap td { border: 0; padding: 1px 0; text-align: left; white-space: normal;
+    overflow-wrap: anywhere; }
   table.wrap td::before { content: attr(data-label) ": "; color: #57606a; }
 }
 """

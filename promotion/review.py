@@ -443,10 +443,10 @@ def _error_table(data: dict, s: dict) -> tuple[list[P.Column], list[list[str]]]:
 
 SAMPLE_HEADERS = (
     P.Column("error class"),
-    P.Column("file"),
+    P.Column("file", long_text=True),
     P.Column("line", True),
     P.Column("field"),
-    P.Column("message"),
+    P.Column("message", long_text=True),
     P.Column("attempt", True),
 )
 
@@ -456,7 +456,7 @@ def _sample_rows(data: dict) -> list[list[str]]:
         [
             r["error_type"] + (" (condemned)" if r["outcome"] == "condemned" else ""),
             r["source_file"],
-            P.count(r["source_line"]),
+            str(r["source_line"]),  # a line number, not a quantity: no separator
             r["field"],
             r["message"] or P.DASH,
             P.count(r["attempt_count"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 
 def test_the_demo_runs_end_to_end(tmp_path):
@@ -27,6 +28,9 @@ def test_the_demo_runs_end_to_end(tmp_path):
         "Month-end balances, 2024 Q1",
     ):
         assert line in out, line
+    pages = [line.rsplit(": ", 1)[1] for line in out.splitlines() if line.endswith(".html")]
+    assert [p.rsplit("/", 1)[1].split("-", 1)[0] for p in pages] == ["review", "review", "audit"]
+    assert all(Path(p).read_text().startswith("<!doctype html>") for p in pages)
     titles = [line for line in out.splitlines() if line.startswith("== ")]
     assert len(titles) == 10  # nine steps and "Next"
     assert (lake / "corrections").is_dir()

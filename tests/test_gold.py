@@ -238,6 +238,16 @@ def test_gold_equals_an_independent_computation_from_silver(published):
     assert q1[("C1", "EUR", "2024", "02")] == (D("69.50"), D("0.00"), 0)  # carried forward
     assert q1[("C2", "GBP", "2024", "01")] == (D("-500.00"), D("0.00"), 0)  # negative
     assert set(q4) == {("C1", "EUR", "2023", "12"), ("C2", "GBP", "2023", "12")}
+    # The control totals in _SUCCESS: rows and summed balances per month and currency.
+    totals: dict[str, dict[str, list]] = defaultdict(dict)
+    for (_, currency, year, month), (balance, _, _) in sorted(expected.items()):
+        entry = totals[f"year={year}/month={month}"].setdefault(currency, [0, D("0.00")])
+        entry[0] += 1
+        entry[1] += balance
+    assert {p["partition"]: p["totals"] for p in summary["partitions"]} == {
+        partition: [{"key": c, "rows": n, "sum": str(s)} for c, (n, s) in sorted(by.items())]
+        for partition, by in totals.items()
+    }
 
 
 def test_a_backfilled_month_changes_every_later_balance(spark, lake_root, published):
@@ -299,5 +309,7 @@ def test_the_review_of_a_gold_run_speaks_of_balances(spark, lake_root, published
     run_gold(spark, lake, GoldRequest("gold9"), now=clock)
     promoter = Promoter(lake, dataset_config(GOLD_DATASET), lambda: "t", bucket="gold", now=clock)
     text = review_text(review_data(promoter, "gold9"))
-    assert "balance rows from 7 rows of transactions version 1" in text
+    rows = [line.split() for line in text.splitlines()]
+    assert ["source", "rows", "(transactions", "version", "1)", "7"] in rows
+    assert "Rows and the sum of balance per Currency" in text
     assert "=> PROMOTABLE" in text
