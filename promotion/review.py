@@ -384,47 +384,23 @@ def _change_table(data: dict) -> tuple[list[P.Column], list[list[str]]]:
     ]
     rows = []
     for c in data["changes"]:
-        label = c["partition"].replace("year=", "").replace("/month=", "-")
         if c["totals"] is None:
-            rows.append(
-                [
-                    label,
-                    c["change"],
-                    "(all)",
-                    P.count(c["rows_now"]),
-                    P.count(c["rows_after"]),
-                    "not recorded",
-                    "not recorded",
-                    P.DASH,
-                ]
-            )
+            rows.append(_change_row(c, "(all)", c, "not recorded", "not recorded", P.DASH))
             continue
         for t in c["totals"] or [{"key": P.DASH, "rows_now": 0, "rows_after": 0}]:
-            rows.append(
-                [
-                    label,
-                    c["change"],
-                    t["key"],
-                    P.count(t["rows_now"]),
-                    P.count(t["rows_after"]),
-                    P.amount(t.get("sum_now")),
-                    P.amount(t.get("sum_after")),
-                    P.amount(t.get("sum_change"), signed=True),
-                ]
-            )
-        rows.append(
-            [
-                label,
-                c["change"],
-                "all",
-                P.count(c["rows_now"]),
-                P.count(c["rows_after"]),
-                "",
-                "",
-                P.signed_count(c["rows_after"] - c["rows_now"]) + " rows",
-            ]
-        )
+            sums = (t.get("sum_now"), t.get("sum_after"), t.get("sum_change"))
+            shown = (P.amount(sums[0]), P.amount(sums[1]), P.amount(sums[2], signed=True))
+            rows.append(_change_row(c, t["key"], t, *shown))
+        change = P.signed_count(c["rows_after"] - c["rows_now"]) + " rows"
+        rows.append(_change_row(c, "all", c, "", "", change))
     return cols, rows
+
+
+def _change_row(change: dict, key: str, counts: dict, *sums: str) -> list[str]:
+    """One row of the change table: partition, change, key, rows now and after, sums."""
+    label = change["partition"].replace("year=", "").replace("/month=", "-")
+    now, after = P.count(counts["rows_now"]), P.count(counts["rows_after"])
+    return [label, change["change"], key, now, after, *sums]
 
 
 def _error_table(data: dict, s: dict) -> tuple[list[P.Column], list[list[str]]]:
