@@ -16,13 +16,13 @@ from pyspark.sql import SparkSession
 from glue_jobs import parsing, sparkio, transforms
 from glue_jobs.schemas import (
     CONDEMNED_SCHEMA,
+    FAILED_ROW_KEYS_SCHEMA,
     PRIOR_FAILURES_SCHEMA,
     PUBLISHED_KEYS_SCHEMA,
     QUARANTINE_SCHEMA,
     SILVER_SCHEMAS,
 )
-from lakegate import bronze, catalog, layout, metrics, pointer, schema_versions
-from lakegate.breaker import tripped_error_types
+from lakegate import breaker, bronze, catalog, layout, metrics, pointer, schema_versions
 from lakegate.config import DatasetConfig
 from lakegate.errors import BadArgument, CircuitBreakerTripped, LakegateError, Refused
 from lakegate.faults import crash_point
@@ -160,6 +160,45 @@ def prepare(lake: Lake, request: IngestRequest) -> list[bronze.BronzeFile]:
     return files
 
 
+def _breaker(
+    spark: SparkSession,
+    lake: Lake,
+    request: IngestRequest,
+    started: datetime,
+    at: datetime,
+    row_metrics: dict,
+    notable,
+) -> dict[str, int]:
+    """Error types over the breaker's threshold: this run's failed rows and those of the
+    runs that finished within the window, each row (file, line) counted once. The rows
+    are read and counted only when the plain sum of the runs' counts is over."""
+    cfg, ds = request.config, request.config.name
+    window = timedelta(minutes=cfg.breaker_window_minutes)
+    current = row_metrics["error_type_distribution"]
+    runs = breaker.counted_runs(
+        catalog.recently_finished(lake, ds, cfg.known_schema_versions, started - window),
+        at,
+        window,
+    )
+    if not breaker.needs_distinct_count(current, runs, cfg.breaker_threshold):
+        return breaker.over_threshold(current, cfg.breaker_threshold)
+    keys = [
+        lake["quarantine"].uri(key)
+        for run in runs
+        for prefix in (
+            layout.quarantine_run_prefix(ds, run.run_id),
+            layout.condemned_run_prefix(ds, run.run_id),
+        )
+        for key in parquet_files(lake, "quarantine", prefix)
+    ]
+    earlier = sparkio.read_parquet_files(spark, keys, FAILED_ROW_KEYS_SCHEMA)
+    phase(spark, "circuit breaker: distinct failed rows within the window")
+    distinct = {
+        r.error_type: r.rows for r in transforms.distinct_failed_rows(notable, earlier).collect()
+    }
+    return breaker.over_threshold(distinct, cfg.breaker_threshold)
+
+
 def run_ingest(
     spark: SparkSession,
     lake: Lake,
@@ -237,11 +276,7 @@ def run_ingest(
             # seen in quarantine before is usually the accepted original of a duplicate.
             row_metrics["retried_from"] = {}
         crash_point("ingest:after_classify")
-        window = timedelta(minutes=cfg.breaker_window_minutes)
-        recent = catalog.recently_finished(lake, ds, cfg.known_schema_versions, started - window)
-        tripped = tripped_error_types(
-            row_metrics["error_type_distribution"], recent, now(), cfg.breaker_threshold, window
-        )
+        tripped = _breaker(spark, lake, request, started, now(), row_metrics, notable)
 
         q_prefix = layout.quarantine_run_prefix(ds, request.run_id)
         c_prefix = layout.condemned_run_prefix(ds, request.run_id)
@@ -352,6 +387,7 @@ def run_ingest(
         details = ", ".join(f"{t} {n}" for t, n in tripped.items())
         raise CircuitBreakerTripped(
             f"circuit breaker: run {request.run_id} halted, more than {cfg.breaker_threshold} rows"
+            " (distinct file lines)"
             f" failed within {cfg.breaker_window_minutes} min ({details}); see"
             f" {lake['quarantine'].uri(layout.halted_key(ds, request.run_id))}"
         )

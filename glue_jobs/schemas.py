@@ -112,6 +112,15 @@ PUBLISHED_KEYS_SCHEMA = StructType(
     [StructField("TransactionID", StringType()), StructField("row_hash", StringType())]
 )
 
+# What the circuit breaker reads of earlier runs' failed rows: a row's identity and class.
+FAILED_ROW_KEYS_SCHEMA = StructType(
+    [
+        StructField("error_type", StringType()),
+        StructField("source_file", StringType()),
+        StructField("source_line", IntegerType()),
+    ]
+)
+
 # What attempt carry-forward reads of earlier quarantine and condemned rows.
 PRIOR_FAILURES_SCHEMA = StructType(
     [

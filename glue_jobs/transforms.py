@@ -522,6 +522,18 @@ def outcome_counts(classified: DataFrame) -> DataFrame:
     )
 
 
+def distinct_failed_rows(notable: DataFrame, earlier: DataFrame) -> DataFrame:
+    """Per error type, the distinct failed rows (source file, line) of this run's notable
+    rows and of earlier runs' failed rows (FAILED_ROW_KEYS_SCHEMA): error_type, rows."""
+    keys = ["error_type", "source_file", "source_line"]
+    failed = notable.where(F.col("outcome") != VALID).select(*keys)
+    return (
+        failed.unionByName(earlier.select(*keys))
+        .groupBy("error_type")
+        .agg(F.countDistinct("source_file", "source_line").alias("rows"))
+    )
+
+
 def partition_rows(validated: DataFrame) -> DataFrame:
     """Every line read, per bronze partition (year, month, rows): the input the outcome
     counts must add up to."""

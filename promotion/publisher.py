@@ -233,6 +233,8 @@ class Promoter:
             extra={
                 "action": version.action,
                 "run_id": version.run_id,
+                # The orchestrator's execution that produced the run (SPEC §7), if any.
+                "execution_arn": version.run_metrics.get("execution_arn"),
                 "audit_event": version.audit_event,
             },
         )

@@ -27,6 +27,7 @@ def make_run(
     files_per_partition: int = 1,
     success: bool = True,
     totals: dict[str, list[dict]] | bool = True,
+    execution_arn: str | None = None,
 ) -> dict:
     """`totals`: the control totals per partition; True gives each partition's rows in
     EUR, 10.00 each; False leaves them out (a run from before control totals)."""
@@ -69,7 +70,7 @@ def make_run(
             {"partition": p, "rows": n, "files": files_by_partition[p]}
             for p, n in sorted(partitions.items())
         ],
-        "execution_arn": None,
+        "execution_arn": execution_arn,
     }
     if totals is not False:
         summary["control_totals"] = {"by": "Currency", "sum_of": "TransactionAmount"}

@@ -422,17 +422,40 @@ def test_breaker_trips_at_threshold_plus_one_and_records_the_halt(spark, lake):
     assert table(lake["quarantine"].root, "transactions/quarantine/run_id=over").num_rows == 6
 
 
-def test_breaker_counts_runs_that_finished_within_the_hour(spark, lake):
+def test_breaker_counts_a_rerun_of_the_same_rows_once(spark, lake):
+    """SPEC §5: the same failed line read by two runs within the hour counts once, so a
+    rerun of the same input does not halt; new failed lines still add up."""
     folder = "transactions/year=2024/month=03/"
-    lake["bronze"].write_bytes(folder + "a.csv", _bad_amount_rows(3).encode())
+    lake["bronze"].write_bytes(folder + "a.csv", _bad_amount_rows(4).encode())
     clock = Clock()
     run_ingest(spark, lake, request("first", MAR, breaker_threshold=5), now=clock)
+    again = run_ingest(spark, lake, request("again", MAR, breaker_threshold=5), now=clock)
+    assert again["circuit_breaker_triggers"] == 0  # 4 distinct rows, read twice
     lake["bronze"].write_bytes(
-        folder + "b.csv", csv_file("Z1,C1,bad,EUR,2024-03-01 10:00:00").encode()
+        folder + "b.csv",
+        csv_file("Z1,C1,bad,EUR,2024-03-01 10:00:00", "Z2,C1,bad,EUR,2024-03-01 10:00:00").encode(),
     )
-    # 4 TYPE_ERRORs now (a.csv again and b.csv) + 3 from the run that just finished > 5
+    with pytest.raises(CircuitBreakerTripped, match=r"\(TYPE_ERROR 6\)"):
+        run_ingest(spark, lake, request("burst", MAR, breaker_threshold=5), now=clock)
+
+
+def test_breaker_counts_a_halted_runs_rows_within_the_hour(spark, lake):
+    lake["bronze"].write_bytes(
+        "transactions/year=2024/month=03/a.csv", _bad_amount_rows(6).encode()
+    )
+    clock = Clock()
     with pytest.raises(CircuitBreakerTripped):
-        run_ingest(spark, lake, request("second", MAR, breaker_threshold=5), now=clock)
+        run_ingest(spark, lake, request("halted", MAR, breaker_threshold=5), now=clock)
+    lake["bronze"].write_bytes(
+        "transactions/year=2024/month=04/a.csv",
+        csv_file("A1,C1,bad,EUR,2024-04-01 10:00:00").encode(),
+    )
+    # April alone has one failed row; with the halted run's six within the hour: 7.
+    with pytest.raises(CircuitBreakerTripped, match=r"\(TYPE_ERROR 7\)"):
+        run_ingest(spark, lake, request("april", APR, breaker_threshold=5), now=clock)
+    clock.now += timedelta(hours=2)
+    later = run_ingest(spark, lake, request("later", APR, breaker_threshold=5), now=clock)
+    assert later["circuit_breaker_triggers"] == 0
 
 
 def test_generated_sample_data_stays_under_the_default_breaker(tmp_path):

@@ -16,6 +16,7 @@ from lakegate.ids import Month
 from lakegate.sample import generate
 from lakegate.storage import Lake
 from tests.cli import lakegate
+from tests.helpers import HEADER
 
 pytestmark = pytest.mark.slow
 
@@ -161,3 +162,23 @@ def test_wrong_java_gives_one_clear_line(tmp_path: Path):
         f" {tmp_path / 'jdk25'}): install a JDK 17 (e.g. apt-get install"
         " openjdk-17-jdk-headless) or set JAVA_HOME to one"
     ]
+
+
+def test_breaker_across_processes_a_rerun_passes_a_burst_of_new_failures_halts(tmp_path):
+    """SPEC §5 across separate job processes, as scheduled reruns happen: the same 60
+    failed lines read by two runs count 60 (not 120); 50 new ones make 110 > 100."""
+    lake = Lake.local(tmp_path / "lake")
+    folder = "transactions/year=2024/month=03/"
+    good = "T0,C0,1.00,EUR,2024-03-01 10:00:00"
+    bad = [f"X{i},C1,1.00,XYZ,2024-03-01 10:00:00" for i in range(60)]
+    lake["bronze"].write_bytes(folder + "day.csv", "\n".join([HEADER, good, *bad, ""]).encode())
+    where = ("--lake", str(tmp_path / "lake"), "--year", "2024", "--month", "3")
+    for run_id in ("run1", "rerun"):
+        result = lakegate("ingest", *where, "--run-id", run_id)
+        assert result.returncode == 0, result.stderr
+    more = [f"Y{i},C1,1.00,XYZ,2024-03-02 10:00:00" for i in range(50)]
+    lake["bronze"].write_bytes(folder + "late.csv", "\n".join([HEADER, *more, ""]).encode())
+    burst = lakegate("ingest", *where, "--run-id", "burst")
+    assert burst.returncode == 1
+    assert "(CURRENCY_ERROR 110)" in burst.stderr
+    assert len(burst.stderr.strip().splitlines()) == 1

@@ -5,7 +5,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from lakegate.attempts import MAX_ATTEMPTS, attempt_for, is_exhausted
-from lakegate.breaker import RecentRun, tripped_error_types
+from lakegate.breaker import (
+    RecentRun,
+    counted_runs,
+    needs_distinct_count,
+    over_threshold,
+    upper_bound,
+)
 from lakegate.metrics import (
     CLOUDWATCH_METRICS,
     CountRow,
@@ -32,24 +38,35 @@ RUN_SUMMARY = {
 
 
 def test_breaker_does_not_trip_at_threshold():
-    assert tripped_error_types({"TYPE_ERROR": 100}, [], NOW, threshold=100) == {}
+    assert over_threshold({"TYPE_ERROR": 100}, threshold=100) == {}
 
 
 def test_breaker_trips_at_threshold_plus_one():
-    assert tripped_error_types({"TYPE_ERROR": 101}, [], NOW, threshold=100) == {"TYPE_ERROR": 101}
+    assert over_threshold({"TYPE_ERROR": 101}, threshold=100) == {"TYPE_ERROR": 101}
 
 
 def test_breaker_counts_one_error_type_at_a_time():
-    assert tripped_error_types({"TYPE_ERROR": 60, "CURRENCY_ERROR": 60}, [], NOW, 100) == {}
+    assert over_threshold({"TYPE_ERROR": 60, "CURRENCY_ERROR": 60}, 100) == {}
 
 
-def test_breaker_adds_runs_that_finished_within_the_hour_only():
+def test_breaker_counts_runs_that_finished_within_the_hour_only():
     recent = [
         RecentRun("a", NOW - timedelta(minutes=59), {"TYPE_ERROR": 50}),
         RecentRun("b", NOW - timedelta(minutes=61), {"TYPE_ERROR": 500}),
+        RecentRun("c", NOW + timedelta(minutes=1), {"TYPE_ERROR": 500}),
     ]
-    assert tripped_error_types({"TYPE_ERROR": 51}, recent, NOW, 100) == {"TYPE_ERROR": 101}
-    assert tripped_error_types({"TYPE_ERROR": 50}, recent, NOW, 100) == {}
+    assert [r.run_id for r in counted_runs(recent, NOW)] == ["a"]
+    assert upper_bound({"TYPE_ERROR": 51}, counted_runs(recent, NOW)) == {"TYPE_ERROR": 101}
+
+
+def test_distinct_rows_are_counted_only_when_the_sum_of_runs_is_over():
+    """One run's failed rows are distinct lines; other runs' rows may be the same lines,
+    so their sum is only an upper bound: counting distinct rows is needed above it."""
+    recent = [RecentRun("a", NOW - timedelta(minutes=5), {"CURRENCY_ERROR": 60})]
+    assert not needs_distinct_count({"CURRENCY_ERROR": 60}, [], 100)
+    assert not needs_distinct_count({"CURRENCY_ERROR": 40}, recent, 100)
+    assert needs_distinct_count({"CURRENCY_ERROR": 60}, recent, 100)
+    assert not needs_distinct_count({"TYPE_ERROR": 60}, recent, 100)
 
 
 @pytest.mark.parametrize(

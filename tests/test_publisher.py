@@ -110,6 +110,25 @@ def test_promote_rollback_promote(lake):
     assert read_latest(lake["silver"], "transactions").partitions == {MAR: ["b"], APR: ["b"]}
 
 
+def test_latest_and_the_manifest_name_the_execution_that_made_the_run(lake):
+    p = promoter(lake)
+    arn = "arn:aws:states:eu-west-1:123456789012:execution:lakegate-dev-ingest:run-a"
+    make_run(lake, "a", {MAR: 10}, execution_arn=arn)
+    make_run(lake, "b", {MAR: 11})
+    p.promote("a", "Dana", "first")
+    latest = json.loads(lake["silver"].read_bytes("transactions/_LATEST.json"))
+    manifest = json.loads(lake["silver"].read_bytes(latest["manifest"]))
+    assert latest["execution_arn"] == manifest["run_metrics"]["execution_arn"] == arn
+    p.promote("b", "Dana", "second, run by hand")
+    assert (
+        json.loads(lake["silver"].read_bytes("transactions/_LATEST.json"))["execution_arn"] is None
+    )
+    p.rollback("Dana", "back to a")
+    assert (
+        json.loads(lake["silver"].read_bytes("transactions/_LATEST.json"))["execution_arn"] == arn
+    )
+
+
 def test_a_backfill_changes_only_its_partitions_and_current_follows(lake):
     p = promoter(lake)
     make_run(lake, "full", {MAR: 10, APR: 20, MAY: 30})
