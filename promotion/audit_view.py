@@ -96,9 +96,9 @@ def _subject(entry: dict) -> str:
     if entry["event"].startswith("rollback"):
         return f"to the content of version {entry['rollback_to']}"
     if entry["event"] == "purge-condemned":
-        return (
-            f"{P.count(entry['deleted_objects'])} objects, {P.count(entry['deleted_bytes'])} bytes"
-        )
+        objects = entry["deleted_objects"] or 0
+        plural = "" if objects == 1 else "s"
+        return f"{P.count(objects)} object{plural}, {P.count(entry['deleted_bytes'])} bytes"
     return P.DASH
 
 

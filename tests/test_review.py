@@ -14,6 +14,7 @@ from lakegate.errors import BadArgument, Refused
 from lakegate.storage import Lake
 from promotion.audit_view import audit_entries, audit_html, audit_text, parse_moment
 from promotion.publisher import Promoter
+from promotion.purge import purge_condemned
 from promotion.review import (
     failed_row_sample,
     list_runs,
@@ -255,6 +256,9 @@ def _audited(tmp_path) -> Promoter:
     make_run(lake, "new", {APR: 250}, run_type="backfill", quarantine_rate=0.02)
     p.promote("new", "Eve Analyst", "April backfill")
     p.rollback("Eve Analyst", "April totals wrong")
+    condemned = "transactions/condemned/run_id=old/year=2024/month=03/part-0.parquet"
+    p.lake["quarantine"].write_bytes(condemned, b"x" * 1234)
+    purge_condemned(p.lake, "transactions", "Fay Compliance", "retention", "local:fay", p.now())
     return p
 
 
@@ -335,6 +339,7 @@ def test_audit_view_names_who_when_why_the_run_and_the_version(tmp_path):
         ("reject", "bad", None),
         ("promote", "new", 2),
         ("rollback", None, 3),
+        ("purge-condemned", None, None),
     ]
     assert entries[3]["approvers"] == ["Eve Analyst"]
     assert entries[3]["caller"] == "arn:aws:sts::1:assumed-role/x"
@@ -344,6 +349,8 @@ def test_audit_view_names_who_when_why_the_run_and_the_version(tmp_path):
     assert "rejected: run bad (scheduled) -> not published (gate then: quarantine rate" in text
     assert "rolled back: to the content of version 1 -> version 3" in text
     assert "run metrics then: 260 rows, 250 valid, quarantine 2.00%" in text
+    assert "condemned rows deleted: 1 object, 1,234 bytes -> deleted" in text
+    assert "decided by Fay Compliance; called by local:fay; reason: retention" in text
 
 
 def test_audit_view_filters_by_time_window(tmp_path):
