@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lakegate import intrinsics
+from lakegate.metrics import SUCCESS_FIELD_TYPES
 from lakegate.templating import placeholders
 from lakegate.templating import render as render_template
 
@@ -35,6 +37,29 @@ EXAMPLE_VALUES = {
 }
 
 
+# What each path the definition reads holds: the execution's identity, the run's
+# parameters (Defaults merged with the execution input: strings), the run summary read
+# from _SUCCESS, a caught error, and the S3 object body before it is parsed.
+PATH_TYPES = {
+    "$.run_id": "string",
+    "$.execution_arn": "string",
+    "$.run.*": "string",
+    "$.defaults": "object",
+    "$$.Execution.Input": "object",
+    "$.Body": "string",
+    "$.error.Error": "string",
+    "$.error.Cause": "string",
+    **{f"$.output.summary.{name}": kind for name, kind in SUCCESS_FIELD_TYPES.items()},
+}
+
+
+def intrinsic_problems(definition: str) -> list[str]:
+    """Arguments of intrinsic functions that AWS would refuse (lakegate.intrinsics)."""
+    import json
+
+    return intrinsics.definition_problems(json.loads(definition), PATH_TYPES)
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m lakegate.asl --check`: render with example values and run statelint."""
     import subprocess
@@ -48,7 +73,12 @@ def main(argv: list[str] | None = None) -> int:
     Path(handle.name).unlink()
     if result.returncode == 0:
         print(f"statelint: {TEMPLATE.name} is valid ASL")
-    return result.returncode
+    found = intrinsic_problems(render(EXAMPLE_VALUES))
+    for problem in found:
+        print(f"intrinsic functions: {problem}")
+    if not found:
+        print(f"intrinsic functions: every argument in {TEMPLATE.name} has a type AWS accepts")
+    return result.returncode or (1 if found else 0)
 
 
 if __name__ == "__main__":

@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 
 import hcl2
+import pytest
 
-from lakegate.asl import TEMPLATE, placeholders, render
+from lakegate import intrinsics
+from lakegate.asl import PATH_TYPES, TEMPLATE, intrinsic_problems, placeholders, render
 from lakegate.metrics import FAILURE_METRIC, METRIC_DIMENSION, METRIC_NAMESPACE, SUCCESS_FIELDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,3 +109,39 @@ def test_the_schedule_input_is_a_scheduled_run():
     assert "schedule_expression = var.schedule_expression" in ORCHESTRATION.read_text()
     variables = (ROOT / "infra/modules/orchestration/variables.tf").read_text()
     assert 'default     = "cron(0 2 * * ? *)"' in variables
+
+
+def test_every_intrinsic_argument_has_a_type_aws_accepts():
+    """moto runs States.Format on an object; AWS fails it with States.IntrinsicFailure."""
+    assert intrinsic_problems(render(sample_values())) == []
+
+
+def test_the_intrinsic_check_finds_an_object_given_to_format():
+    fixed = "States.JsonToString($.output.summary.critical_errors)"
+    template = TEMPLATE.read_text()
+    assert fixed in template
+    broken = template.replace(fixed, "$.output.summary.critical_errors")
+    assert intrinsic_problems(render(sample_values(), broken)) == [
+        "GateFailed.Parameters.Message.$: States.Format argument 4"
+        " ($.output.summary.critical_errors) is an object; it takes boolean or null or number"
+        " or string (AWS fails with States.IntrinsicFailure)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("expression", "problem"),
+    [
+        ("States.Format('{}', $.output.summary.partitions)", "is an array"),
+        ("States.Format('{}', $.output.summary.nope)", "$.output.summary.nope has no known type"),
+        ("States.StringToJson($.output.summary.input_rows)", "is a number; it takes string"),
+        ("States.ArrayLength($.run.x)", "States.ArrayLength is not one of the checked functions"),
+        ("States.Format('{}', $.output.summary.execution_arn)", None),
+        ("States.Format('{} {}', $.run.year, States.JsonToString($.defaults))", None),
+    ],
+)
+def test_intrinsic_arguments_are_typed_from_the_paths_they_read(expression, problem):
+    found = intrinsics.problems(intrinsics.parse(expression), PATH_TYPES, "S")
+    if problem is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and problem in found[0], found

@@ -70,3 +70,24 @@ def test_gold_glue_script_runs_with_glue_style_arguments(spark, lake, lake_root)
     )
     assert written == summary and written["source"]["version"] == 1
     assert written["input_rows"] == summary["source"]["rows"] > 0
+
+
+def test_a_scheduled_execution_passes_empty_values_and_the_job_reads_its_months():
+    """Step Functions passes --year "", --month "" and --input_files "" on every scheduled
+    run (the Defaults state); the script reads them as absent: the current month, and the
+    previous one on the first days."""
+    from datetime import UTC, datetime
+
+    argv = ["ingest_transactions.py", "--JOB_NAME", "lakegate-dev-ingest"]
+    argv += ["--dataset", "transactions", "--run_type", "scheduled"]
+    for bucket in ("bronze", "silver", "gold", "quarantine", "artifacts"):
+        argv += [f"--{bucket}", f"s3://lakegate-dev-{bucket}"]
+    argv += ["--run_id", "exec-1", "--execution_arn", "arn:x", "--year", "", "--month", ""]
+    argv += ["--input_files", ""]
+    args = ingest_transactions.resolve_args(argv)
+    assert (args["year"], args["month"], args["input_files"]) == ("", "", "")
+    early = ingest_transactions.build_request(args, datetime(2026, 12, 2, 2, 0, tzinfo=UTC))
+    assert (early.window.first, early.window.last) == (Month(2026, 11), Month(2026, 12))
+    assert early.input_files == () and early.run_type == "scheduled"
+    later = ingest_transactions.build_request(args, datetime(2026, 12, 20, 2, 0, tzinfo=UTC))
+    assert (later.window.first, later.window.last) == (Month(2026, 12), Month(2026, 12))

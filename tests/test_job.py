@@ -15,7 +15,7 @@ from lakegate import layout
 from lakegate.config import dataset_config
 from lakegate.errors import BadArgument, CircuitBreakerTripped, Refused, SchemaError
 from lakegate.ids import Month, MonthWindow
-from lakegate.metrics import SUCCESS_FIELDS
+from lakegate.metrics import SUCCESS_FIELD_TYPES, SUCCESS_FIELDS, json_type
 from lakegate.pointer import Latest
 from lakegate.sample import Injection, generate
 from lakegate.storage import Lake
@@ -99,6 +99,8 @@ def test_success_is_json_with_every_documented_field(generated):
     _, lake, _, summary = generated
     written = success(lake, "gen-1")
     assert set(SUCCESS_FIELDS) <= set(written)
+    types = {f: json_type(written[f]) for f in SUCCESS_FIELDS}
+    assert all(types[f] in SUCCESS_FIELD_TYPES[f].split("|") for f in SUCCESS_FIELDS), types
     assert written == summary
     assert written["input_window"] == {"from": "2024-01", "to": "2024-03"}
     assert written["circuit_breaker_triggers"] == 0
