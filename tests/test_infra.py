@@ -396,3 +396,37 @@ def test_oidc_roles_trust_only_this_repository_and_audience():
     assert [unquote(s) for s in iam["operator_trust"]["subjects"]] == [
         "${local.github_sub}:environment:operate-${var.environment}"
     ]
+
+
+def _policy_statements(folder: Path, name: str) -> list[dict]:
+    """The statements of one aws_iam_policy_document data source of a module."""
+    found = []
+    for block in parsed(folder).get("data", []):
+        for kind, documents in block.items():
+            if unquote(kind) != "aws_iam_policy_document":
+                continue
+            for label, body in documents.items():
+                if unquote(label) == name:
+                    found += [
+                        {
+                            "actions": [unquote(a) for a in st.get("actions", [])],
+                            "resources": [unquote(r) for r in st.get("resources", [])],
+                            "condition": st.get("condition"),
+                        }
+                        for st in body.get("statement", [])
+                    ]
+    return found
+
+
+def test_a_missing_success_is_no_such_key_to_the_state_machine():
+    """S3 answers a missing key with 403, not NoSuchKey, to a caller that may not list the
+    bucket: the _SUCCESS retry (on S3.NoSuchKeyException) would never fire on AWS."""
+    statements = _policy_statements(INFRA / "modules/orchestration", "state_machine")
+    reads = [r for s in statements if "s3:GetObject" in s["actions"] for r in s["resources"]]
+    assert reads and all("_SUCCESS" in r for r in reads)
+    lists = [s for s in statements if "s3:ListBucket" in s["actions"]]
+    buckets = {r.split("}/")[0] + "}" for r in reads}
+    assert buckets == {"${var.silver_bucket_arn}"}
+    assert any(set(s["resources"]) >= buckets and not s.get("condition") for s in lists)
+    asl = (ROOT / "state_machine/ingest.asl.json").read_text()
+    assert '"ErrorEquals": ["S3.NoSuchKeyException"]' in asl

@@ -55,6 +55,17 @@ data "aws_iam_policy_document" "state_machine" {
     resources = ["${var.silver_bucket_arn}/${var.dataset}/schema_v=*/run_id=*/_SUCCESS"]
   }
 
+  # The state machine polls for _SUCCESS before it exists. S3 answers a missing key with
+  # 404 NoSuchKey (which the ValidateOutput retry waits on) only to a caller that may
+  # list the bucket; to any other it answers 403 AccessDenied, and the run would fail
+  # at once. The grant has no s3:prefix condition: that key is not part of a GetObject
+  # request, so such a condition could not be met by the check S3 makes.
+  statement {
+    sid       = "SeeMissingRunSummaries"
+    actions   = ["s3:ListBucket"]
+    resources = [var.silver_bucket_arn]
+  }
+
   statement {
     sid       = "DecryptRunSummaries"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
