@@ -397,3 +397,30 @@ def test_backfill_on_an_environment_without_the_state_machine_is_one_line(aws, c
     assert capsys.readouterr().err.strip() == (
         "lakegate: state machine lakegate-sit-ingest not found: is the sit environment deployed?"
     )
+
+
+def test_an_execution_for_another_dataset_is_refused_not_run_as_this_one(aws, monkeypatch):
+    """A backfill or retry names its dataset; this machine's job ingests one dataset, so
+    an execution for another fails with the reason instead of ingesting this one."""
+    calls = simulate_job(monkeypatch, lambda job, args, n: None)
+    result = aws.run(
+        "run-fx", {"run_type": "backfill", "year": "2024", "month": "03", "dataset": "fx_rates"}
+    )
+    assert result["status"] == "FAILED"
+    assert calls == [] and aws.job_runs() == []
+    (alert,) = aws.messages("p1")
+    assert "Lakegate.WrongDataset" in alert["Message"]
+    assert (
+        "this state machine ingests transactions; the execution input names dataset fx_rates"
+        in (alert["Message"])
+    )
+
+
+def test_the_dataset_of_the_execution_reaches_the_job(aws, monkeypatch):
+    simulate_job(
+        monkeypatch,
+        lambda job, args, n: aws.put_success(args["--run_id"], summary(args["--run_id"])),
+    )
+    result = aws.run("run-named", {"dataset": "transactions"})
+    assert result["status"] == "SUCCEEDED"
+    assert aws.job_runs()[0]["Arguments"]["--dataset"] == "transactions"
