@@ -260,7 +260,7 @@ def test_each_job_gets_every_argument_its_entry_script_requires(job_name, script
         asl = (ROOT / "state_machine/ingest.asl.json").read_text()
         given |= set(re.findall(r'"--(\w+)(?:\.\$)?"', asl))
     assert set(entry.REQUIRED) - {"JOB_NAME"} <= given, set(entry.REQUIRED) - given
-    glue_own = re.compile(r"(enable|job|continuous|spark|Temp|add)")
+    glue_own = re.compile(r"(enable|job|custom|spark|Temp|add)")
     ours = {k for k in given if not glue_own.match(k)}
     unknown = ours - set(entry.REQUIRED) - set(entry.OPTIONAL)
     if job_name == "gold":  # the shared map also serves the ingestion job
@@ -269,7 +269,14 @@ def test_each_job_gets_every_argument_its_entry_script_requires(job_name, script
     assert unquote(job["command"][0]["script_location"]).endswith(f"/{script}.py")
     assert unquote(common['"--job-bookmark-option"']) == "job-bookmark-disable"
     assert unquote(common['"--enable-metrics"']) == "true"
-    assert unquote(common['"--enable-continuous-cloudwatch-log"']) == "true"
+    # Glue 5.x: the log groups come from --custom-logGroup-prefix; the Glue 4 arguments
+    # for continuous logging are gone, and Terraform makes the two groups it writes.
+    assert '"--enable-continuous-cloudwatch-log"' not in common
+    assert '"--continuous-log-logGroup"' not in common
+    assert unquote(common['"--custom-logGroup-prefix"']) == "${local.log_group_prefix}"
+    groups = resources(glue)[("aws_cloudwatch_log_group", "job")]
+    assert unquote(groups["name"]) == "${local.log_group_prefix}/${each.key}"
+    assert "error" in groups["for_each"] and "output" in groups["for_each"]
 
 
 def test_the_gold_table_has_the_balance_columns():

@@ -38,25 +38,29 @@ locals {
       description = "Published month-end balances per account and currency, maintained by the Lakegate promoter"
     }
   }
+  # Both jobs' logs: system and Spark logs in <prefix>/error, the script's own output in
+  # <prefix>/output (created here, KMS-encrypted, with a retention).
+  log_group_prefix = "/aws-glue/jobs/${local.name}-jobs"
   # Arguments both jobs get: observability, temporary files, the lake, the build.
   common_arguments = {
-    "--job-language"                     = "python"
-    "--additional-python-modules"        = "${local.code}/lakegate-${var.code_version}-py3-none-any.whl"
-    "--job-bookmark-option"              = "job-bookmark-disable"
-    "--enable-metrics"                   = "true"
-    "--enable-observability-metrics"     = "true"
-    "--enable-continuous-cloudwatch-log" = "true"
-    "--continuous-log-logGroup"          = aws_cloudwatch_log_group.job.name
-    "--enable-spark-ui"                  = "true"
-    "--TempDir"                          = "s3://${var.bucket_names["artifacts"]}/glue-temp/"
-    "--dataset"                          = var.dataset
-    "--bronze"                           = "s3://${var.bucket_names["bronze"]}"
-    "--silver"                           = "s3://${var.bucket_names["silver"]}"
-    "--gold"                             = "s3://${var.bucket_names["gold"]}"
-    "--quarantine"                       = "s3://${var.bucket_names["quarantine"]}"
-    "--artifacts"                        = "s3://${var.bucket_names["artifacts"]}"
-    "--publish_metrics"                  = "true"
-    "--code_version"                     = var.code_version
+    "--job-language"                 = "python"
+    "--additional-python-modules"    = "${local.code}/lakegate-${var.code_version}-py3-none-any.whl"
+    "--job-bookmark-option"          = "job-bookmark-disable"
+    "--enable-metrics"               = "true"
+    "--enable-observability-metrics" = "true"
+    # Glue 5.x logs in real time to <prefix>/error and <prefix>/output; the Glue 4
+    # arguments (--enable-continuous-cloudwatch-log, --continuous-log-logGroup) are gone.
+    "--custom-logGroup-prefix" = local.log_group_prefix
+    "--enable-spark-ui"        = "true"
+    "--TempDir"                = "s3://${var.bucket_names["artifacts"]}/glue-temp/"
+    "--dataset"                = var.dataset
+    "--bronze"                 = "s3://${var.bucket_names["bronze"]}"
+    "--silver"                 = "s3://${var.bucket_names["silver"]}"
+    "--gold"                   = "s3://${var.bucket_names["gold"]}"
+    "--quarantine"             = "s3://${var.bucket_names["quarantine"]}"
+    "--artifacts"              = "s3://${var.bucket_names["artifacts"]}"
+    "--publish_metrics"        = "true"
+    "--code_version"           = var.code_version
   }
 }
 
@@ -132,7 +136,9 @@ resource "aws_glue_security_configuration" "job" {
 }
 
 resource "aws_cloudwatch_log_group" "job" {
-  name              = "/aws-glue/jobs/${local.name}-ingest"
+  for_each = toset(["error", "output"])
+
+  name              = "${local.log_group_prefix}/${each.key}"
   retention_in_days = var.log_retention_days
   kms_key_id        = var.kms_key_arn
   tags              = var.tags
