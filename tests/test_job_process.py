@@ -164,21 +164,27 @@ def test_wrong_java_gives_one_clear_line(tmp_path: Path):
     ]
 
 
-def test_breaker_across_processes_a_rerun_passes_a_burst_of_new_failures_halts(tmp_path):
+def test_breaker_across_processes_a_rerun_passes_a_burst_of_new_failures_halts(spark, tmp_path):
     """SPEC §5 across separate job processes, as scheduled reruns happen: the same 60
-    failed lines read by two runs count 60 (not 120); 50 new ones make 110 > 100."""
+    failed lines read by a run here and by a rerun in its own process count 60 (not
+    120); 50 new ones make 110 > 100, counted from both runs' records."""
+    from glue_jobs.job import IngestRequest, run_ingest
+    from lakegate.config import dataset_config
+    from lakegate.errors import CircuitBreakerTripped
+    from lakegate.ids import MonthWindow
+
     lake = Lake.local(tmp_path / "lake")
     folder = "transactions/year=2024/month=03/"
     good = "T0,C0,1.00,EUR,2024-03-01 10:00:00"
     bad = [f"X{i},C1,1.00,XYZ,2024-03-01 10:00:00" for i in range(60)]
     lake["bronze"].write_bytes(folder + "day.csv", "\n".join([HEADER, good, *bad, ""]).encode())
+    march = MonthWindow(Month(2024, 3), Month(2024, 3))
+    config = dataset_config("transactions")
+    run_ingest(spark, lake, IngestRequest(config, march, "run1"))
     where = ("--lake", str(tmp_path / "lake"), "--year", "2024", "--month", "3")
-    for run_id in ("run1", "rerun"):
-        result = lakegate("ingest", *where, "--run-id", run_id)
-        assert result.returncode == 0, result.stderr
+    rerun = lakegate("ingest", *where, "--run-id", "rerun")
+    assert rerun.returncode == 0, rerun.stderr
     more = [f"Y{i},C1,1.00,XYZ,2024-03-02 10:00:00" for i in range(50)]
     lake["bronze"].write_bytes(folder + "late.csv", "\n".join([HEADER, *more, ""]).encode())
-    burst = lakegate("ingest", *where, "--run-id", "burst")
-    assert burst.returncode == 1
-    assert "(CURRENCY_ERROR 110)" in burst.stderr
-    assert len(burst.stderr.strip().splitlines()) == 1
+    with pytest.raises(CircuitBreakerTripped, match=r"\(CURRENCY_ERROR 110\)"):
+        run_ingest(spark, lake, IngestRequest(config, march, "burst"))
