@@ -9,7 +9,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
-from glue_jobs.schemas import BRONZE_TEXT_SCHEMA, columns_without_partitions
+from glue_jobs.schemas import BRONZE_TEXT_SCHEMA, PARTITION_FIELDS, columns_without_partitions
 
 # One output file per partition for ordinary runs; a very large month is cut into
 # files of at most this many rows (~100 MB of silver Parquet).
@@ -64,20 +64,27 @@ def control_totals(
     spark: SparkSession, uris: list[str], schema: StructType, by: str, amount: str
 ) -> list[tuple[str, str, int, Decimal]]:
     """Rows and the exact sum of `amount` per partition and value of `by`, read back from
-    written Parquet files (two columns): (partition, value, rows, sum). A handful of rows
-    per partition reach the driver, never the data."""
+    written Parquet files (two columns; year and month from the files' folders, which
+    the reader gives as constants per file): (partition, value, rows, sum). A handful
+    of rows per partition reach the driver, never the data."""
     if not uris:
         return []
-    columns = StructType([schema[by], schema[amount]])
-    partition = F.regexp_extract("_metadata.file_path", r"/(year=[0-9]{4}/month=[0-9]{2})/", 1)
+    base = uris[0].split("/year=", 1)[0]
+    columns = StructType([schema[by], schema[amount], *PARTITION_FIELDS])
     totals = (
-        spark.read.schema(columns)
+        spark.read.option("basePath", base)
+        .schema(columns)
         .parquet(*uris)
-        .groupBy(partition.alias("partition"), F.col(by).alias("value"))
+        .groupBy("year", "month", F.col(by).alias("value"))
         .agg(F.count(F.lit(1)).alias("rows"), F.sum(amount).alias("total"))
     )
     return [
-        (r.partition, r.value, r.rows, r.total if r.total is not None else Decimal(0))
+        (
+            f"year={r.year}/month={r.month}",
+            r.value,
+            r.rows,
+            r.total if r.total is not None else Decimal(0),
+        )
         for r in totals.collect()
     ]
 
