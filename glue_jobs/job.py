@@ -316,8 +316,9 @@ def run_ingest(
     phase(spark, "check rows written")
     silver_keys = parquet_files(lake, "silver", s_prefix)
     totals = written_totals(spark, lake, "silver", silver_keys, SILVER_SCHEMAS[cfg.schema_v], cfg)
+    written_by_partition = {p: sum(t["rows"] for t in ts) for p, ts in totals.items()}
     written = {
-        "valid_rows_count": sum(t["rows"] for ts in totals.values() for t in ts),
+        "valid_rows_count": sum(written_by_partition.values()),
         "quarantined_rows_count": sparkio.count_rows(
             spark,
             [lake["quarantine"].uri(k) for k in parquet_files(lake, "quarantine", q_prefix)],
@@ -330,12 +331,10 @@ def run_ingest(
         ),
     }
     expected_written = {k: row_metrics[k] for k in written}
-    if tripped:
-        expected_written["valid_rows_count"] = 0
     valid_by_partition = row_metrics.pop("valid_rows_by_partition")
-    if tripped:
+    if tripped:  # a halted run writes no silver
+        expected_written["valid_rows_count"] = 0
         valid_by_partition = {}
-    written_by_partition = {p: sum(t["rows"] for t in ts) for p, ts in totals.items()}
     if written != expected_written or written_by_partition != {
         p: n for p, n in valid_by_partition.items() if n
     }:
