@@ -30,8 +30,9 @@ def main(argv: list[str] | None = None) -> dict:
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
     args = resolve_args(argv)
 
-    from glue_jobs.gold_job import GoldRequest, run_gold
+    from glue_jobs.gold_job import GOLD_DATASET, GoldRequest, run_gold
     from glue_jobs.ingest_transactions import metrics_client, spark_and_job
+    from lakegate import metrics
     from lakegate.ids import new_run_id
     from lakegate.storage import Lake
 
@@ -43,7 +44,15 @@ def main(argv: list[str] | None = None) -> dict:
     )
     lake = Lake.from_uris({name: args[name] for name in BUCKETS})
     spark, job = spark_and_job(args["JOB_NAME"], argv)
-    summary = run_gold(spark, lake, request, cloudwatch=metrics_client(args))
+    cloudwatch = metrics_client(args)
+    try:
+        summary = run_gold(spark, lake, request, cloudwatch=cloudwatch)
+    except Exception:
+        # Nothing else watches the gold job: its failure is counted for the
+        # gold-job-failure alarm before the job fails.
+        if cloudwatch is not None:
+            metrics.publish_failure(cloudwatch, GOLD_DATASET, "scheduled")
+        raise
     if job is not None:
         job.commit()
     return summary

@@ -26,7 +26,7 @@ from glue_jobs.job import (
     written_totals,
 )
 from glue_jobs.schemas import BALANCES_SCHEMA, GOLD_SOURCE_SCHEMA
-from lakegate import layout, pointer
+from lakegate import layout, metrics, pointer
 from lakegate.config import dataset_config
 from lakegate.errors import LakegateError, Refused
 from lakegate.ids import Month, validate_dataset, validate_run_id
@@ -106,6 +106,7 @@ def run_gold(
             " computed; no _SUCCESS written"
         )
     ended = now()
+    gold_latest = pointer.read_latest(lake["gold"], GOLD_DATASET)
     summary = {
         "run_id": request.run_id,
         "dataset": GOLD_DATASET,
@@ -131,12 +132,22 @@ def run_gold(
         "quarantined_rows_count": 0,
         "condemned_rows_count": 0,
         "quarantine_rate": 0.0,
+        "validation_failure_rate": 0.0,
         "error_type_distribution": {},
         "critical_errors": {},
         "duplicate_detection_rate": 0.0,
         "auto_condemnation_rate": 0.0,
         "avg_attempt_count": 0.0,
         "circuit_breaker_triggers": 0,
+        "rows_per_second": (
+            round(input_rows / (ended - started).total_seconds(), 3) if ended > started else 0.0
+        ),
+        "missing_partitions": 0,
+        "publication": metrics.publication_state(
+            ended,
+            gold_latest.published_at if gold_latest else None,
+            gold_latest.version if gold_latest else None,
+        ),
         "accounts_by_partition": {f"year={r.year}/month={r.month}": r.accounts for r in per_month},
         "partitions": partitions_written(keys, prefix, rows_by_partition, totals),
         "control_totals": {"by": config.control_totals[0], "sum_of": config.control_totals[1]},

@@ -346,6 +346,8 @@ def run_ingest(
 
     spark.sparkContext.setJobDescription(None)
     ended = now()
+    gold_latest = pointer.read_latest(lake["gold"], cfg.gold_dataset) if cfg.gold_dataset else None
+    duration = (ended - started).total_seconds()
     summary = {
         "run_id": request.run_id,
         "dataset": ds,
@@ -356,9 +358,18 @@ def run_ingest(
         "code_version": request.code_version,
         "started_at": iso_utc(started),
         "ended_at": iso_utc(ended),
-        "duration_seconds": round((ended - started).total_seconds(), 3),
+        "duration_seconds": round(duration, 3),
         **row_metrics,
         "circuit_breaker_triggers": len(tripped),
+        "rows_per_second": round(row_metrics["input_rows"] / duration, 3) if duration else 0.0,
+        "missing_partitions": None,
+        "publication": metrics.publication_state(
+            ended,
+            latest.published_at if latest else None,
+            latest.version if latest else None,
+            gold_latest.published_at if gold_latest else None,
+            has_gold=cfg.gold_dataset is not None,
+        ),
         "partitions": (
             partitions_written(silver_keys, s_prefix, valid_by_partition, totals)
             if not tripped
@@ -375,6 +386,7 @@ def run_ingest(
             "lookback_months": cfg.lookback_months,
         },
     }
+    summary["missing_partitions"] = metrics.missing_partitions(summary, cfg.partition_grace_days)
     body = (json.dumps(summary, indent=2) + "\n").encode()
     if tripped:
         summary["halted"] = {"tripped": tripped, "threshold": cfg.breaker_threshold}
@@ -382,7 +394,7 @@ def run_ingest(
         lake["quarantine"].write_bytes(
             layout.halted_key(ds, request.run_id), body, if_none_match=True
         )
-        emit(summary, cloudwatch, "run_halted")
+        emit(summary, cloudwatch, "run_halted", cfg.gold_dataset)
         details = ", ".join(f"{t} {n}" for t, n in tripped.items())
         raise CircuitBreakerTripped(
             f"circuit breaker: run {request.run_id} halted, more than {cfg.breaker_threshold} rows"
@@ -395,7 +407,7 @@ def run_ingest(
     lake["silver"].write_bytes(
         layout.success_key(ds, cfg.schema_v, request.run_id), body, if_none_match=True
     )
-    emit(summary, cloudwatch, "run_summary")
+    emit(summary, cloudwatch, "run_summary", cfg.gold_dataset)
     return summary
 
 
@@ -404,7 +416,7 @@ def phase(spark: SparkSession, name: str) -> None:
     spark.sparkContext.setJobDescription(f"lakegate: {name}")
 
 
-def emit(summary: dict, cloudwatch, event: str) -> None:
+def emit(summary: dict, cloudwatch, event: str, gold_dataset: str | None = None) -> None:
     metrics.emit_log(summary, event)
     if cloudwatch is not None:
-        metrics.publish_cloudwatch(cloudwatch, summary)
+        metrics.publish_cloudwatch(cloudwatch, summary, gold_dataset)

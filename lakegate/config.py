@@ -31,6 +31,10 @@ class DatasetConfig:
     # Control totals written in _SUCCESS per partition: rows and the sum of the second
     # column for each value of the first (an approver compares them before and after).
     control_totals: tuple[str, str] = ("Currency", "TransactionAmount")
+    # A month of a scheduled run's window is not reported missing during its first days.
+    partition_grace_days: int = 3
+    # The gold dataset built from this one: its runs report how far gold lags behind.
+    gold_dataset: str | None = None
 
     def __post_init__(self) -> None:
         validate_dataset(self.name)
@@ -48,12 +52,16 @@ class DatasetConfig:
             raise BadArgument("max quarantine rate must be between 0 and 1")
         if not 0 <= self.lookback_months <= 120:
             raise BadArgument("lookback months must be between 0 and 120")
+        if not 0 <= self.partition_grace_days <= 28:
+            raise BadArgument("partition grace days must be between 0 and 28")
+        if self.gold_dataset is not None:
+            validate_dataset(self.gold_dataset)
         if self.bucket not in ("silver", "gold"):
             raise BadArgument(f"dataset {self.name} must live in silver or gold, not {self.bucket}")
 
 
 DATASETS: dict[str, DatasetConfig] = {
-    "transactions": DatasetConfig("transactions"),
+    "transactions": DatasetConfig("transactions", gold_dataset="account_balances"),
     # Gold month-end balances (glue_jobs/gold_job.py), promoted like silver runs.
     "account_balances": DatasetConfig(
         "account_balances", bucket="gold", control_totals=("Currency", "balance")

@@ -482,7 +482,7 @@ def _details(data: dict, s: dict) -> list[tuple[str, str]]:
         details += [
             ("duplicates found", P.percent(s.get("duplicate_detection_rate"))),
             ("auto-condemned", P.percent(s.get("auto_condemnation_rate"))),
-            ("average attempt of failed rows", f"{s.get('avg_attempt_count') or 0:.2f}"),
+            ("average attempt of the rows processed", f"{s.get('avg_attempt_count') or 0:.2f}"),
         ]
     if data["halt"]:
         tripped = data["halt"].get("halted", {}).get("tripped", {})

@@ -91,3 +91,26 @@ def test_a_scheduled_execution_passes_empty_values_and_the_job_reads_its_months(
     assert early.input_files == () and early.run_type == "scheduled"
     later = ingest_transactions.build_request(args, datetime(2026, 12, 20, 2, 0, tzinfo=UTC))
     assert (later.window.first, later.window.last) == (Month(2026, 12), Month(2026, 12))
+
+
+def test_a_failing_gold_job_counts_its_failure_for_the_alarm(spark, lake, lake_root, monkeypatch):
+    """Nothing else watches the gold job: its entry script counts the failure."""
+    import boto3
+    import pytest
+    from moto import mock_aws
+
+    from glue_jobs import gold_balances
+    from lakegate.errors import LakegateError
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    argv = ["gold_balances.py", "--JOB_NAME", "lakegate-gold", "--publish_metrics", "true"]
+    for bucket in ("bronze", "silver", "gold", "quarantine", "artifacts"):
+        argv += [f"--{bucket}", (lake_root / bucket).as_uri()]
+    with mock_aws():
+        with pytest.raises(LakegateError):  # nothing of transactions is published yet
+            gold_balances.main([*argv, "--run_id", "gold-fails"])
+        listed = boto3.client("cloudwatch").list_metrics(
+            Namespace="Lakegate", MetricName="PipelineFailures"
+        )["Metrics"]
+    assert sorted(len(m["Dimensions"]) for m in listed) == [1, 2]
+    assert all({"Name": "Dataset", "Value": "account_balances"} in m["Dimensions"] for m in listed)

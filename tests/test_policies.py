@@ -17,6 +17,7 @@ from lakegate.metrics import (
     CountRow,
     cloudwatch_metric_data,
     missing_partitions,
+    publication_state,
     summarize_counts,
     with_plain_valid,
 )
@@ -24,16 +25,22 @@ from lakegate.metrics import (
 NOW = datetime(2026, 1, 21, 12, 0, tzinfo=UTC)
 RUN_SUMMARY = {
     "dataset": "transactions",
+    "run_type": "scheduled",
     "input_rows": 10,
     "valid_rows_count": 9,
     "quarantined_rows_count": 1,
     "condemned_rows_count": 0,
     "quarantine_rate": 0.1,
+    "validation_failure_rate": 0.1,
+    "error_type_distribution": {"TYPE_ERROR": 1},
     "duplicate_detection_rate": 0.0,
     "auto_condemnation_rate": 0.0,
     "avg_attempt_count": 0.0,
     "circuit_breaker_triggers": 0,
+    "missing_partitions": 0,
     "duration_seconds": 3.5,
+    "rows_per_second": 2.857,
+    "publication": {"version": 4, "age_hours": 20.5, "gold_lag_hours": 3.0},
 }
 
 
@@ -85,7 +92,8 @@ def test_attempts_zero_to_two_may_be_retried_three_is_condemned():
 def test_summary_metrics_from_counts():
     counts = [
         CountRow("valid", None, "year=2024/month=03", 950, 0),
-        CountRow("valid", None, "year=2024/month=04", 10, 0),
+        CountRow("valid", None, "year=2024/month=04", 8, 0),
+        CountRow("valid", None, "year=2024/month=04", 2, 3, "run-1"),  # fixed on attempt 1, 2
         CountRow("quarantined", "TYPE_ERROR", "year=2024/month=03", 20, 10),
         CountRow("quarantined", "BUSINESS_DUPLICATE", "year=2024/month=03", 5, 0),
         CountRow("condemned", "EXACT_DUPLICATE", "year=2024/month=03", 10, 0),
@@ -112,7 +120,9 @@ def test_summary_metrics_from_counts():
     assert summary["critical_errors"] == {"BUSINESS_DUPLICATE": 5}
     assert summary["duplicate_detection_rate"] == 0.015
     assert summary["auto_condemnation_rate"] == 0.015
-    assert summary["avg_attempt_count"] == 0.625
+    assert summary["validation_failure_rate"] == 0.04
+    # Over every row processed: 10 + 15 attempts of failed rows, 3 of fixed ones.
+    assert summary["avg_attempt_count"] == 0.028
     assert summary["valid_rows_by_partition"] == {
         "year=2024/month=03": 950,
         "year=2024/month=04": 10,
@@ -126,11 +136,83 @@ def test_empty_run_has_zero_rates():
 
 def test_cloudwatch_data_uses_the_shared_metric_names():
     summary = RUN_SUMMARY
-    data = cloudwatch_metric_data(summary)
-    assert {d["MetricName"] for d in data} == set(CLOUDWATCH_METRICS)
-    rate = next(d for d in data if d["MetricName"] == "QuarantineRate")
-    assert rate["Value"] == 0.1
-    assert rate["Dimensions"] == [{"Name": "Dataset", "Value": "transactions"}]
+    data = cloudwatch_metric_data(summary, gold_dataset="account_balances")
+    assert {d["MetricName"] for d in data} == {
+        *CLOUDWATCH_METRICS,
+        "ErrorRows",
+        "ErrorTypeRate",
+        "PublishedAgeHours",
+        "GoldLagHours",
+    }
+    by_dataset = [{"Name": "Dataset", "Value": "transactions"}]
+    by_run_type = [*by_dataset, {"Name": "RunType", "Value": "scheduled"}]
+    rates = [d for d in data if d["MetricName"] == "QuarantineRate"]
+    assert [(d["Value"], d["Dimensions"]) for d in rates] == [(0.1, by_dataset), (0.1, by_run_type)]
+    errors = [
+        d
+        for d in data
+        if d["MetricName"] in ("ErrorRows", "ErrorTypeRate")
+        and d["Dimensions"][-1]["Value"] == "TYPE_ERROR"
+    ]
+    error_type = {"Name": "ErrorType", "Value": "TYPE_ERROR"}
+    clean = [d for d in data if d["MetricName"] == "ErrorRows" and d["Value"] == 0]
+    assert len(clean) == 2 * 7, "every other error type is published as 0"
+    assert [(d["MetricName"], d["Value"], d["Dimensions"]) for d in errors] == [
+        ("ErrorRows", 1.0, [*by_dataset, error_type]),
+        ("ErrorRows", 1.0, [*by_run_type, error_type]),
+        ("ErrorTypeRate", 0.1, [*by_dataset, error_type]),
+        ("ErrorTypeRate", 0.1, [*by_run_type, error_type]),
+    ]
+    (lag,) = [d for d in data if d["MetricName"] == "GoldLagHours"]
+    gold = [{"Name": "Dataset", "Value": "account_balances"}]
+    assert (lag["Value"], lag["Dimensions"]) == (3.0, gold)
+    assert not any(d["MetricName"] == "GoldLagHours" for d in cloudwatch_metric_data(summary))
+
+
+def test_a_summary_without_a_run_type_is_refused():
+    with pytest.raises(ValueError, match="run_type None is not a run type"):
+        cloudwatch_metric_data({**RUN_SUMMARY, "run_type": None})
+
+
+def test_the_current_month_is_not_missing_in_its_grace_days():
+    summary = {
+        **RUN_SUMMARY,
+        "input_window": {"from": "2026-02", "to": "2026-03"},
+        "partitions": [{"partition": "year=2026/month=02", "rows": 5}],
+        "ended_at": "2026-03-02T02:10:00Z",
+    }
+    assert missing_partitions(summary) == 0
+    assert missing_partitions(summary, grace_days=1) == 1
+    assert missing_partitions({**summary, "ended_at": "2026-03-04T02:10:00Z"}) == 1
+    # Only the month the run ends in has grace: an earlier month is missing at once.
+    assert missing_partitions({**summary, "partitions": []}) == 1
+
+
+def test_publication_state_ages_and_gold_lag():
+    ended = datetime(2026, 3, 5, 2, 0, tzinfo=UTC)
+    assert publication_state(ended, None, None, has_gold=True) == {
+        "version": None,
+        "age_hours": None,
+        "gold_lag_hours": None,
+    }
+    state = publication_state(
+        ended, "2026-03-04T08:00:00+00:00", 7, "2026-03-01T08:00:00+00:00", has_gold=True
+    )
+    assert state == {"version": 7, "age_hours": 18.0, "gold_lag_hours": 72.0}
+    # Gold published after silver: no lag. Gold never published: the whole age.
+    assert (
+        publication_state(
+            ended, "2026-03-04T08:00:00+00:00", 7, "2026-03-04T09:00:00+00:00", has_gold=True
+        )["gold_lag_hours"]
+        == 0.0
+    )
+    assert (
+        publication_state(ended, "2026-03-04T08:00:00+00:00", 7, None, has_gold=True)[
+            "gold_lag_hours"
+        ]
+        == 18.0
+    )
+    assert publication_state(ended, "2026-03-04T08:00:00+00:00", 7)["gold_lag_hours"] is None
 
 
 def test_missing_partitions_counts_window_months_without_silver_rows():
@@ -145,7 +227,12 @@ def test_missing_partitions_counts_window_months_without_silver_rows():
         ],
     }
     assert missing_partitions(summary) == 2  # December absent, January all rejected
-    data = {d["MetricName"]: d["Value"] for d in cloudwatch_metric_data(summary)}
+    data = {
+        d["MetricName"]: d["Value"]
+        for d in cloudwatch_metric_data(
+            {**summary, "missing_partitions": missing_partitions(summary)}
+        )
+    }
     assert data["MissingPartitions"] == 2.0
     assert missing_partitions({**summary, "run_type": "retry"}) is None
     assert missing_partitions({**summary, "halted": {"tripped": {}}}) is None
@@ -162,8 +249,18 @@ def test_run_metrics_reach_cloudwatch_under_the_shared_names():
         client = boto3.client("cloudwatch", region_name="eu-west-1")
         publish_cloudwatch(client, summary)
         listed = client.list_metrics(Namespace=METRIC_NAMESPACE)["Metrics"]
-    assert {m["MetricName"] for m in listed} == set(CLOUDWATCH_METRICS)
-    assert all(m["Dimensions"] == [{"Name": "Dataset", "Value": "transactions"}] for m in listed)
+    assert {m["MetricName"] for m in listed} == {
+        *CLOUDWATCH_METRICS,
+        "ErrorRows",
+        "ErrorTypeRate",
+        "PublishedAgeHours",
+    }
+    dimension_sets = {
+        tuple(sorted(d["Name"] for d in m["Dimensions"]))
+        for m in listed
+        if m["MetricName"] == "InputRows"
+    }
+    assert dimension_sets == {("Dataset",), ("Dataset", "RunType")}
 
 
 def test_rows_not_counted_are_the_plainly_valid_remainder_of_each_partition():
