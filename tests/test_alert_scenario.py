@@ -1,0 +1,203 @@
+"""35 days of operation: the datapoints Lakegate's metric code publishes for each day's
+runs, and the alarms of lakegate/alerts.json evaluated over them as CloudWatch would.
+The expected notifications per day are written by hand: a quiet day raises none; each
+incident raises its own alarm, to its owner's topic.
+
+The run summaries are built by the job's own metric functions (summarize_counts,
+missing_partitions, publication_state, cloudwatch_metric_data) from row counts per
+outcome; the state machine's events are the PutMetricData entries of its definition.
+The Spark job itself is not run 35 times here: tests/test_job.py checks that it writes
+these same fields from real rows."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from lakegate import alerts, metrics
+from lakegate.asl import EXAMPLE_VALUES, render
+from lakegate.metrics import CountRow
+
+DEFINITIONS = alerts.load()
+START = datetime(2026, 3, 1, tzinfo=UTC)
+DAYS = 35
+ARN = "arn:aws:states:eu-west-1:123456789012:stateMachine:lakegate-prod-ingest"
+STATE_MACHINE = json.loads(render({**EXAMPLE_VALUES, "environment": "prod"}))["States"]
+
+
+class Operation:
+    """The lake's publication state and every datapoint published so far."""
+
+    def __init__(self) -> None:
+        self.points: list[alerts.Datapoint] = []
+        self.published_at: datetime | None = None
+        self.gold_published_at: datetime | None = None
+        self.version = 0
+
+    def run(
+        self,
+        at: datetime,
+        rows: int = 20_000,
+        failed: dict[str, int] | None = None,
+        run_type: str = "scheduled",
+        window: tuple[str, str] | None = None,
+        seconds: float = 300.0,
+        attempts: int = 0,
+    ) -> dict:
+        """A run that writes _SUCCESS, ending at `at`: its summary and datapoints."""
+        failed = failed or {"TYPE_ERROR": 8}
+        year, month_number = map(int, (window[0] if window else f"{at:%Y-%m}").split("-"))
+        month = f"year={year}/month={month_number:02d}"
+        counts = [CountRow("quarantined", t, month, n, attempts * n) for t, n in failed.items()]
+        counts.append(CountRow("valid", None, month, rows - sum(failed.values()), 0))
+        summary = {
+            "dataset": "transactions",
+            "run_type": run_type,
+            "input_window": {
+                "from": (window or (f"{at:%Y-%m}",))[0],
+                "to": (window or (None, f"{at:%Y-%m}"))[1],
+            },
+            "ended_at": at.isoformat(),
+            "duration_seconds": seconds,
+            **metrics.summarize_counts(counts),
+            "circuit_breaker_triggers": 0,
+            "rows_per_second": rows / seconds,
+        }
+        valid = summary.pop("valid_rows_by_partition")
+        summary["partitions"] = [{"partition": p, "rows": n} for p, n in valid.items()]
+        summary["missing_partitions"] = metrics.missing_partitions(summary)
+        summary["publication"] = metrics.publication_state(
+            at,
+            self.published_at.isoformat() if self.published_at else None,
+            self.version or None,
+            self.gold_published_at.isoformat() if self.gold_published_at else None,
+            has_gold=True,
+        )
+        self.points += alerts.datapoints(
+            "Lakegate", metrics.cloudwatch_metric_data(summary, "account_balances"), at
+        )
+        return summary
+
+    def state_machine_event(self, state: str, at: datetime, run_type: str = "scheduled"):
+        """What a state of the ingestion state machine puts (its MetricData, resolved)."""
+        data = [
+            {
+                **datum,
+                "Dimensions": [
+                    {"Name": d["Name"], "Value": d.get("Value", run_type)}
+                    for d in datum["Dimensions"]
+                ],
+            }
+            for datum in STATE_MACHINE[state]["Parameters"]["MetricData"]
+        ]
+        self.points += alerts.datapoints("Lakegate", data, at)
+
+    def promote(self, at: datetime) -> None:
+        self.published_at, self.version = at, self.version + 1
+
+    def build_gold(self, at: datetime) -> None:
+        self.gold_published_at = at
+
+
+def day(n: int, hour: int = 2, minute: int = 10) -> datetime:
+    return START + timedelta(days=n, hours=hour, minutes=minute)
+
+
+def operate() -> Operation:
+    op = Operation()
+    volumes = [20_000 + 200 * (d % 2) for d in range(DAYS)]  # a steady daily volume
+    for d in range(DAYS):
+        if d in (22, 23):  # two days without a run: the schedule was off
+            continue
+        if d == 17:  # the job fails: the state machine counts it; no run metrics
+            op.state_machine_event("HandleFailure", day(d))
+            continue
+        if d == 5:  # a bad source file: 3% of the rows fail; reviewers hold promotion
+            op.run(day(d), volumes[d], failed={"CURRENCY_ERROR": 600})
+            # the source resends the file; the day is rerun in the afternoon
+            op.run(day(d, 15), volumes[d])
+            op.promote(day(d, 16))
+            op.build_gold(day(d, 17))
+            continue
+        if d == 13:  # the gate fails: duplicates of published business keys
+            op.run(day(d), volumes[d], failed={"TYPE_ERROR": 8, "BUSINESS_DUPLICATE": 3})
+            op.state_machine_event("GateFailed", day(d))
+            continue
+        op.run(day(d), volumes[d])
+        if d == 9:  # a late file for last month, and its backfill in the afternoon
+            op.run(
+                day(d, 14), 60_000, run_type="backfill", window=("2026-02", "2026-02"), seconds=900
+            )
+        if d == 27:  # a run left unpromoted: nobody approves on days 27 and 28
+            continue
+        if d == 28:
+            continue
+        op.promote(day(d, 10))
+        op.build_gold(day(d, 12))  # gold is rebuilt from each promoted version
+    return op
+
+
+# What must be sent, written by hand: (day, alarm, state, topic).
+EXPECTED = [
+    (5, "quarantine-spike", "ALARM", "data-quality-p2"),
+    (13, "gate-failure", "ALARM", "data-quality-p2"),
+    (13, "validation-failure", "ALARM", "data-quality-p2"),
+    (17, "job-failure", "ALARM", "data-platform-p1"),
+    # Days 22 and 23 have no run: at the end of day 23 the freshness alarm has had no
+    # datapoint for its two days and says so.
+    (23, "freshness-sla", "INSUFFICIENT_DATA", "domain-p1"),
+    # The first run after the gap ends 64 h after the last publication (day 21, 10:00):
+    # the publication's age is what this alarm measures.
+    (24, "unpromoted-data", "ALARM", "domain-p2"),
+    # Days 27 and 28 are not promoted: day 29's run ends 64 h after day 26's publication.
+    (29, "unpromoted-data", "ALARM", "domain-p2"),
+]
+
+
+def test_thirty_five_days_raise_exactly_the_incidents_alarms():
+    op = operate()
+    sent = alerts.evaluate_all(
+        DEFINITIONS,
+        op.points,
+        START,
+        START + timedelta(days=DAYS),
+        {"ingest": "transactions", "gold": "account_balances"},
+        ARN,
+    )
+    raised = [
+        (alerts.day_of(n.at - timedelta(seconds=1), START), n.alarm, n.state, n.topic) for n in sent
+    ]
+    assert raised == EXPECTED
+
+
+def test_a_quiet_month_raises_nothing():
+    op = Operation()
+    for d in range(DAYS):
+        op.run(day(d), 20_000 + 200 * (d % 2), seconds=300 + (d % 2) * 10)
+        op.promote(day(d, 10))
+        op.build_gold(day(d, 12))
+    sent = alerts.evaluate_all(
+        DEFINITIONS,
+        op.points,
+        START,
+        START + timedelta(days=DAYS),
+        {"ingest": "transactions", "gold": "account_balances"},
+        ARN,
+    )
+    assert sent == []
+
+
+def test_in_dev_without_a_schedule_silence_is_not_an_alarm():
+    op = Operation()
+    op.run(day(2), 20_000)  # one run by hand, then nothing for a month
+    op.promote(day(2, 10))
+    sent = alerts.evaluate_all(
+        DEFINITIONS,
+        op.points,
+        START,
+        START + timedelta(days=DAYS),
+        {"ingest": "transactions", "gold": "account_balances"},
+        ARN,
+        scheduled=False,
+    )
+    assert sent == []
