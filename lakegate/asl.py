@@ -32,8 +32,11 @@ EXAMPLE_VALUES = {
     "schema_v": "v1",
     "silver_bucket": "lakegate-dev-silver",
     "reviewers_topic_arn": "arn:aws:sns:eu-west-1:123456789012:lakegate-dev-reviewers",
-    "p1_topic_arn": "arn:aws:sns:eu-west-1:123456789012:lakegate-dev-p1",
-    "p2_topic_arn": "arn:aws:sns:eu-west-1:123456789012:lakegate-dev-p2",
+    "job_failure_topic_arn": "arn:aws:sns:eu-west-1:123456789012:lakegate-dev-data-platform-p1",
+    "job_failure_owner": "Data Platform",
+    "gate_failure_topic_arn": "arn:aws:sns:eu-west-1:123456789012:lakegate-dev-data-quality-p2",
+    "gate_failure_owner": "Data Quality",
+    "runbook_base_url": "https://github.com/lakegate/lakegate/blob/main/docs/runbooks",
 }
 
 

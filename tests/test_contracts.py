@@ -13,7 +13,14 @@ import pytest
 
 from lakegate import intrinsics
 from lakegate.asl import PATH_TYPES, TEMPLATE, intrinsic_problems, placeholders, render
-from lakegate.metrics import FAILURE_METRIC, METRIC_DIMENSION, METRIC_NAMESPACE, SUCCESS_FIELDS
+from lakegate.metrics import (
+    FAILURE_METRIC,
+    GATE_FAILURE_METRIC,
+    METRIC_DIMENSION,
+    METRIC_NAMESPACE,
+    MISSING_SUCCESS_METRIC,
+    SUCCESS_FIELDS,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 ORCHESTRATION = ROOT / "infra/modules/orchestration/main.tf"
@@ -48,7 +55,7 @@ def test_terraform_gives_every_asl_placeholder_a_value_and_no_more():
 
 
 def test_contract_check_notices_a_missing_value():
-    broken = ORCHESTRATION.read_text().replace("    p2_topic_arn", "    p2_topic", 1)
+    broken = ORCHESTRATION.read_text().replace("    gate_failure_topic_arn", "    gate_topic", 1)
     assert templatefile_values(broken) != placeholders(TEMPLATE.read_text())
 
 
@@ -81,10 +88,19 @@ def test_success_fields_the_state_machine_reads_are_written_by_the_job():
 
 def test_the_failure_metric_is_the_one_the_code_names():
     machine = json.loads(render(sample_values()))
-    (datum,) = machine["States"]["HandleFailure"]["Parameters"]["MetricData"]
-    assert machine["States"]["HandleFailure"]["Parameters"]["Namespace"] == METRIC_NAMESPACE
-    assert datum["MetricName"] == FAILURE_METRIC
-    assert datum["Dimensions"][0]["Name"] == METRIC_DIMENSION
+    expected = {
+        "HandleFailure": FAILURE_METRIC,
+        "GateFailed": GATE_FAILURE_METRIC,
+        "CountMissingSuccess": MISSING_SUCCESS_METRIC,
+    }
+    for state, metric in expected.items():
+        parameters = machine["States"][state]["Parameters"]
+        assert parameters["Namespace"] == METRIC_NAMESPACE
+        by_dataset, by_run_type = parameters["MetricData"]
+        assert by_dataset["MetricName"] == by_run_type["MetricName"] == metric
+        assert [d["Name"] for d in by_dataset["Dimensions"]] == [METRIC_DIMENSION]
+        assert [d["Name"] for d in by_run_type["Dimensions"]] == [METRIC_DIMENSION, "RunType"]
+        assert by_run_type["Dimensions"][1]["Value.$"] == "$.run.run_type"
     assert f'values   = ["{METRIC_NAMESPACE}"]' in ORCHESTRATION.read_text()
 
 
@@ -122,7 +138,7 @@ def test_the_intrinsic_check_finds_an_object_given_to_format():
     assert fixed in template
     broken = template.replace(fixed, "$.output.summary.critical_errors")
     assert intrinsic_problems(render(sample_values(), broken)) == [
-        "GateFailed.Parameters.Message.$: States.Format argument 4"
+        "NotifyGateFailed.Parameters.Message.$: States.Format argument 4"
         " ($.output.summary.critical_errors) is an object; it takes boolean or null or number"
         " or string (AWS fails with States.IntrinsicFailure)"
     ]

@@ -14,7 +14,6 @@ import pytest
 from glue_jobs.ingest_transactions import OPTIONAL, REQUIRED
 from glue_jobs.schemas import PARTITION_FIELDS, SILVER_SCHEMAS
 from lakegate import aws, layout
-from lakegate.metrics import EMITTED_METRICS, METRIC_DIMENSION, METRIC_NAMESPACE
 from lakegate.templating import placeholders
 from tests.terraform import (
     CONFIGS,
@@ -297,78 +296,6 @@ def test_the_gold_table_has_the_balance_columns():
     assert re.search(
         r'\(var\.dataset\) = \{\s*bucket\s*= "silver"\s*columns\s*= local\.silver_columns', source
     )
-
-
-def _alarm_metric_names(monitoring: Path) -> set[tuple[str, str]]:
-    """(namespace, metric) of every alarm and dashboard widget, read from the HCL."""
-    source = text(monitoring)
-    namespaces = {"local.namespace": METRIC_NAMESPACE, '"AWS/States"': "AWS/States"}
-    found = {(METRIC_NAMESPACE, name) for name in re.findall(r'\bmetric\s*=\s*"(\w+)"', source)}
-    for namespace, name in re.findall(
-        r'namespace\s*=\s*(local\.namespace|"[\w/]+")\s*\n\s*metric_name\s*=\s*"(\w+)"', source
-    ):
-        found.add((namespaces.get(namespace, namespace), name))
-    for mapping in re.findall(r"for_each = (\{[^}]*Executions[^}]*\})", source):
-        found |= {("AWS/States", name) for name in re.findall(r'"(\w+)"', mapping)}
-    literal = {name for _, name in found}
-    unresolved = set(re.findall(r'metric_name\s*=\s*"(\w+)"', source)) - literal
-    found |= {("?", name) for name in unresolved}
-    (dash,) = [
-        b["dashboard_metrics"] for b in parsed(monitoring)["locals"] if "dashboard_metrics" in b
-    ]
-    return found | {(METRIC_NAMESPACE, unquote(m)) for m in dash}
-
-
-def test_alarm_metric_names_are_the_names_the_code_emits():
-    monitoring = INFRA / "modules/monitoring"
-    source = text(monitoring)
-    assert f'namespace  = "{METRIC_NAMESPACE}"' in source
-    assert f"dimensions = {{ {METRIC_DIMENSION} = var.dataset }}" in source
-    names = _alarm_metric_names(monitoring)
-    ours = {n for ns, n in names if ns == METRIC_NAMESPACE}
-    assert ours and ours <= set(EMITTED_METRICS), ours - set(EMITTED_METRICS)
-    aws_states = {n for ns, n in names if ns == "AWS/States"}
-    assert aws_states <= {
-        "ExecutionsFailed",
-        "ExecutionsTimedOut",
-        "ExecutionsAborted",
-        "ExecutionsSucceeded",
-    }
-    assert {ns for ns, _ in names} <= {METRIC_NAMESPACE, "AWS/States"}
-    (dash,) = [
-        b["dashboard_metrics"] for b in parsed(monitoring)["locals"] if "dashboard_metrics" in b
-    ]
-    assert {unquote(m) for m in dash} == set(EMITTED_METRICS), "the dashboard shows every metric"
-
-
-def test_a_misspelt_alarm_metric_is_noticed(tmp_path):
-    broken = tmp_path / "monitoring"
-    broken.mkdir()
-    for file in (INFRA / "modules/monitoring").glob("*.tf"):
-        (broken / file.name).write_text(
-            file.read_text().replace('"QuarantineRate"', '"QuarantinRate"', 1)
-        )
-    ours = {n for ns, n in _alarm_metric_names(broken) if ns == METRIC_NAMESPACE}
-    assert "QuarantinRate" in ours - set(EMITTED_METRICS)
-
-
-def test_every_spec_alert_has_an_alarm_on_the_right_topic():
-    monitoring = text(INFRA / "modules/monitoring")
-    expected = {
-        "circuit-breaker": "p1",
-        "quarantine-rate": "p2",
-        "validation-failures": "p2",
-        "avg-attempt-count": "p2",
-        "auto-condemnation": "p2",
-        "missing-partitions": "p2",
-        "runtime-anomaly": "p2",
-        "volume-anomaly": "p3",
-    }
-    for alarm, priority in expected.items():
-        assert re.search(rf'{alarm} = \{{\s*\n\s*priority\s*=\s*"{priority}"', monitoring), alarm
-    for resource, topic in (("job_failure", "p1"), ("missing_success", "p1"), ("freshness", "p1")):
-        body = resources(INFRA / "modules/monitoring")[("aws_cloudwatch_metric_alarm", resource)]
-        assert f'var.topic_arns["{topic}"]' in str(body["alarm_actions"]), resource
 
 
 def test_oidc_roles_trust_only_this_repository_and_audience():

@@ -45,14 +45,24 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
     state_task_service_glue as sfn_glue,
 )
 
-from lakegate import layout
+from lakegate import alerts, layout
 from lakegate.asl import render
-from lakegate.metrics import FAILURE_METRIC, METRIC_NAMESPACE, SUCCESS_FIELDS
+from lakegate.metrics import (
+    FAILURE_METRIC,
+    GATE_FAILURE_METRIC,
+    METRIC_NAMESPACE,
+    MISSING_SUCCESS_METRIC,
+    SUCCESS_FIELDS,
+)
 
 REGION, ACCOUNT = "eu-west-1", "123456789012"
 SILVER = "lakegate-test-silver"
 JOB = "lakegate-test-ingest"
-TOPICS = ("reviewers", "p1", "p2")
+DEFINITIONS = alerts.load()
+JOB_FAILURE = DEFINITIONS.alarms["job-failure"].topic
+GATE_FAILURE = DEFINITIONS.alarms["gate-failure"].topic
+RUNBOOKS = "https://example.org/runbooks"
+TOPICS = ("reviewers", JOB_FAILURE, GATE_FAILURE)
 
 
 def values(topic_arns: dict[str, str]) -> dict:
@@ -66,8 +76,7 @@ def values(topic_arns: dict[str, str]) -> dict:
         "schema_v": "v1",
         "silver_bucket": SILVER,
         "reviewers_topic_arn": topic_arns["reviewers"],
-        "p1_topic_arn": topic_arns["p1"],
-        "p2_topic_arn": topic_arns["p2"],
+        **alerts.state_machine_values(DEFINITIONS, topic_arns, RUNBOOKS),
     }
 
 
@@ -152,17 +161,31 @@ class Aws:
             Body=json.dumps(body).encode(),
         )
 
-    def failures_counted(self) -> float:
+    def failures_counted(self, metric: str = FAILURE_METRIC, run_type: str = "scheduled") -> float:
+        """The metric's sum for a run type. (moto matches every datapoint whose dimensions
+        include the ones asked for, CloudWatch only the exact set, so the Dataset-only
+        series is checked with dimension_sets instead.)"""
+        dimensions = [
+            {"Name": "Dataset", "Value": "transactions"},
+            {"Name": "RunType", "Value": run_type},
+        ]
         stats = self.cloudwatch.get_metric_statistics(
             Namespace=METRIC_NAMESPACE,
-            MetricName=FAILURE_METRIC,
-            Dimensions=[{"Name": "Dataset", "Value": "transactions"}],
+            MetricName=metric,
+            Dimensions=dimensions,
             StartTime=time.time() - 600,
             EndTime=time.time() + 600,
             Period=60,
             Statistics=["Sum"],
         )
         return sum(point["Sum"] for point in stats["Datapoints"])
+
+    def dimension_sets(self, metric: str) -> list[dict]:
+        found = self.cloudwatch.list_metrics(Namespace=METRIC_NAMESPACE, MetricName=metric)
+        return sorted(
+            ({d["Name"]: d["Value"] for d in m["Dimensions"]} for m in found["Metrics"]),
+            key=len,
+        )
 
     def job_runs(self) -> list[dict]:
         return self.glue.get_job_runs(JobName=JOB)["JobRuns"]
@@ -227,7 +250,7 @@ def test_success_notifies_reviewers_with_the_review_command(aws, monkeypatch):
         "Run run-ok of transactions (test) succeeded: 1000 input rows, 990 valid" in note["Message"]
     )
     assert "lakegate review run-ok --env test" in note["Message"]
-    assert aws.messages("p1") == [] and aws.failures_counted() == 0
+    assert aws.messages(JOB_FAILURE) == [] and aws.failures_counted() == 0
 
 
 def test_backfill_input_reaches_the_job(aws, monkeypatch):
@@ -269,12 +292,20 @@ def test_a_failed_job_is_not_retried_and_is_alerted(aws, monkeypatch):
     result = aws.run("run-fails")
     assert result["status"] == "FAILED" and result["error"] == "LakegateRunFailed"
     assert len(calls) == 1, "a failed job must not be retried"
-    (alert,) = aws.messages("p1")
+    (alert,) = aws.messages(JOB_FAILURE)
     assert "Run run-fails of transactions (test) failed." in alert["Message"]
     assert result["executionArn"] in alert["Message"]
     assert "States.TaskFailed" in alert["Message"]
+    assert "P1 job-failure, owner Data Platform" in alert["Message"]
+    assert f"Runbook: {RUNBOOKS}/job-failure.md" in alert["Message"]
+    assert "First: lakegate runs --env test" in alert["Message"]
     assert aws.messages("reviewers") == []
     assert aws.failures_counted() == 1
+    assert aws.dimension_sets(FAILURE_METRIC) == [
+        {"Dataset": "transactions"},
+        {"Dataset": "transactions", "RunType": "scheduled"},
+    ]
+    assert aws.failures_counted(MISSING_SUCCESS_METRIC) == 0
     assert aws.s3.list_objects_v2(Bucket=SILVER).get("KeyCount", 0) == 0
 
 
@@ -308,9 +339,12 @@ def test_missing_success_fails_the_execution(aws, monkeypatch):
     simulate_job(monkeypatch, lambda job, args, n: None)  # the job "succeeds" but writes nothing
     result = aws.run("run-no-success")
     assert result["status"] == "FAILED"
-    (alert,) = aws.messages("p1")
+    (alert,) = aws.messages(JOB_FAILURE)
     assert "run-no-success" in alert["Message"] and "NoSuchKey" in alert["Message"]
     assert aws.failures_counted() == 1
+    # Counted apart as well: the missing-success alarm watches this metric.
+    assert aws.failures_counted(MISSING_SUCCESS_METRIC) == 1
+    assert len(aws.dimension_sets(MISSING_SUCCESS_METRIC)) == 2
 
 
 @pytest.mark.parametrize(
@@ -330,10 +364,15 @@ def test_gate_failure_alerts_instead_of_notifying_reviewers(aws, monkeypatch, ch
     )
     result = aws.run("run-gated")
     assert result["status"] == "SUCCEEDED"
-    (alert,) = aws.messages("p2")
+    (alert,) = aws.messages(GATE_FAILURE)
     assert "Run run-gated of transactions (test) is not promotable" in alert["Message"]
     assert reason in alert["Message"]
+    assert "P2 gate-failure, owner Data Quality" in alert["Message"]
+    assert "First: lakegate review run-gated --env test" in alert["Message"]
     assert aws.messages("reviewers") == []
+    assert aws.failures_counted(GATE_FAILURE_METRIC) == 1
+    assert len(aws.dimension_sets(GATE_FAILURE_METRIC)) == 2
+    assert aws.failures_counted() == 0
 
 
 def test_backfill_on_an_environment_starts_the_state_machine(aws, monkeypatch, capsys):
@@ -408,7 +447,7 @@ def test_an_execution_for_another_dataset_is_refused_not_run_as_this_one(aws, mo
     )
     assert result["status"] == "FAILED"
     assert calls == [] and aws.job_runs() == []
-    (alert,) = aws.messages("p1")
+    (alert,) = aws.messages(JOB_FAILURE)
     assert "Lakegate.WrongDataset" in alert["Message"]
     assert (
         "this state machine ingests transactions; the execution input names dataset fx_rates"

@@ -19,7 +19,8 @@ module "lakegate" {
   dataset                   = "transactions"
   domains                   = []
   persona_principals        = {}
-  subscriptions             = {}
+  subscriptions             = var.alert_subscriptions
+  slack_channels            = var.slack_channels
   worker_type               = "G.2X"
   number_of_workers         = 10
   schedule_enabled          = true

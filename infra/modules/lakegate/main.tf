@@ -60,6 +60,8 @@ module "orchestration" {
   kms_key_arn        = module.storage.kms_key_arn
   schedule_enabled   = var.schedule_enabled
   subscriptions      = var.subscriptions
+  slack_channels     = var.slack_channels
+  runbook_base_url   = local.runbook_base_url
   tags               = var.tags
 }
 
@@ -70,5 +72,12 @@ module "monitoring" {
   dataset           = var.dataset
   state_machine_arn = module.orchestration.state_machine_arn
   topic_arns        = module.orchestration.topic_arns
+  schedule_enabled  = var.schedule_enabled
+  runbook_base_url  = local.runbook_base_url
   tags              = var.tags
+}
+
+locals {
+  # Alert messages link the runbooks in the repository.
+  runbook_base_url = "https://github.com/${var.github_repository}/blob/main/docs/runbooks"
 }

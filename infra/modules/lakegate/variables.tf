@@ -43,14 +43,27 @@ variable "persona_principals" {
 }
 
 variable "subscriptions" {
-  description = "E-mail addresses per topic: reviewers, p1, p2, p3."
-  type        = map(list(string))
-  default     = {}
+  description = "Endpoints per topic: reviewers, or <team>-<priority> as lakegate/alerts.json routes alerts (data-platform-p1, data-quality-p2, domain-p3, ...). Protocol email or https."
+  type = map(list(object({
+    protocol = string
+    endpoint = string
+  })))
+  default = {}
 
   validation {
-    condition     = alltrue([for topic in keys(var.subscriptions) : contains(["reviewers", "p1", "p2", "p3"], topic)])
-    error_message = "subscriptions keys must be reviewers, p1, p2 or p3."
+    condition     = alltrue([for endpoints in values(var.subscriptions) : alltrue([for e in endpoints : contains(["email", "https"], e.protocol)])])
+    error_message = "subscriptions: protocol must be email or https."
   }
+}
+
+variable "slack_channels" {
+  description = "Slack channels (AWS Chatbot) by name: Slack workspace and channel ids and the topics posted there."
+  type = map(object({
+    team_id    = string
+    channel_id = string
+    topics     = list(string)
+  }))
+  default = {}
 }
 
 variable "worker_type" {

@@ -1,13 +1,9 @@
 output "alarm_names" {
-  description = "Every alarm of the dataset, by purpose."
+  description = "Every alarm, by its name in lakegate/alerts.json."
   value = merge(
-    { for key, alarm in aws_cloudwatch_metric_alarm.threshold : key => alarm.alarm_name },
+    { for key, alarm in aws_cloudwatch_metric_alarm.single : key => alarm.alarm_name },
+    { for key, alarm in aws_cloudwatch_metric_alarm.summed : key => alarm.alarm_name },
     { for key, alarm in aws_cloudwatch_metric_alarm.anomaly : key => alarm.alarm_name },
-    {
-      job-failure     = aws_cloudwatch_metric_alarm.job_failure.alarm_name
-      missing-success = aws_cloudwatch_metric_alarm.missing_success.alarm_name
-      freshness-sla   = aws_cloudwatch_metric_alarm.freshness.alarm_name
-    },
   )
 }
 

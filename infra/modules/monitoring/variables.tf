@@ -25,66 +25,27 @@ variable "state_machine_arn" {
   type        = string
 }
 
+variable "gold_dataset" {
+  description = "The gold dataset built from it (its alarms' Dataset dimension)."
+  type        = string
+  default     = "account_balances"
+}
+
 variable "topic_arns" {
-  description = "SNS topic ARNs by priority: p1, p2, p3 (the orchestration module's topic_arns)."
+  description = "SNS topic ARNs by name (the orchestration module's topic_arns): one per owning team and priority of lakegate/alerts.json."
   type        = map(string)
-
-  validation {
-    condition     = length(setsubtract(["p1", "p2", "p3"], keys(var.topic_arns))) == 0
-    error_message = "topic_arns must name p1, p2 and p3."
-  }
 }
 
-variable "success_expected_hours" {
-  description = "P1 when no run has written _SUCCESS for this many hours (daily schedule plus slack; at most 24)."
-  type        = number
-  default     = 24
-
-  validation {
-    condition     = var.success_expected_hours >= 1 && var.success_expected_hours <= 24
-    error_message = "success_expected_hours must be between 1 and 24."
-  }
+variable "schedule_enabled" {
+  description = "Whether the daily schedule is on: the alarms that expect a daily run (freshness) exist only then."
+  type        = bool
+  default     = true
 }
 
-variable "freshness_sla_hours" {
-  description = "P1 when no ingestion execution has succeeded for this many hours (at most 24)."
-  type        = number
-  default     = 24
-
-  validation {
-    condition     = var.freshness_sla_hours >= 1 && var.freshness_sla_hours <= 24
-    error_message = "freshness_sla_hours must be between 1 and 24."
-  }
-}
-
-variable "quarantine_rate_threshold" {
-  description = "P2 when a run's quarantine rate exceeds this fraction (SPEC: 1%)."
-  type        = number
-  default     = 0.01
-}
-
-variable "validation_failures_threshold" {
-  description = "P2 when a run quarantines more rows than this."
-  type        = number
-  default     = 0
-}
-
-variable "avg_attempt_count_threshold" {
-  description = "P2 when the average attempt_count of a run's failed rows exceeds this."
-  type        = number
-  default     = 1.5
-}
-
-variable "auto_condemnation_threshold" {
-  description = "P2 when a run condemns more than this fraction of its rows (SPEC: 0.5%)."
-  type        = number
-  default     = 0.005
-}
-
-variable "anomaly_band_width" {
-  description = "Standard deviations of the anomaly-detection band (runtime and volume)."
-  type        = number
-  default     = 2
+variable "runbook_base_url" {
+  description = "Where docs/runbooks is published: alarm descriptions link <url>/<alarm>.md."
+  type        = string
+  default     = "https://github.com/lakegate/lakegate/blob/main/docs/runbooks"
 }
 
 variable "tags" {

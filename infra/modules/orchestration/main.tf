@@ -1,9 +1,15 @@
 locals {
-  name   = "${var.name_prefix}-${var.environment}"
-  topics = toset(["reviewers", "p1", "p2", "p3"])
+  name = "${var.name_prefix}-${var.environment}"
+
+  # Alerts are routed to one topic per owning team and priority (lakegate/alerts.json,
+  # the file the monitoring module and lakegate.alerts read too); reviewers get their own.
+  alerts       = jsondecode(file("${path.module}/../../../lakegate/alerts.json"))
+  alert_topics = { for name, alarm in local.alerts.alarms : name => "${alarm.owner}-${lower(alarm.priority)}" }
+  topics       = setunion(["reviewers"], values(local.alert_topics))
+
   subscriptions = flatten([
     for topic, endpoints in var.subscriptions : [
-      for endpoint in endpoints : { topic = topic, endpoint = endpoint }
+      for endpoint in endpoints : { topic = topic, protocol = endpoint.protocol, endpoint = endpoint.endpoint }
     ]
   ])
 }
@@ -16,12 +22,64 @@ resource "aws_sns_topic" "this" {
   tags              = var.tags
 }
 
+# E-mail and HTTPS endpoints (an incident tool's SNS integration). Both confirm the
+# subscription before SNS delivers to them.
 resource "aws_sns_topic_subscription" "this" {
-  for_each = { for s in local.subscriptions : "${s.topic}:${s.endpoint}" => s }
+  for_each = { for s in local.subscriptions : "${s.topic}:${s.protocol}:${s.endpoint}" => s }
 
-  topic_arn = aws_sns_topic.this[each.value.topic].arn
-  protocol  = "email"
+  topic_arn = try(aws_sns_topic.this[each.value.topic].arn, null)
+  protocol  = each.value.protocol
   endpoint  = each.value.endpoint
+
+  lifecycle {
+    precondition {
+      condition     = contains(local.topics, each.value.topic)
+      error_message = "subscriptions: ${each.value.topic} is not a topic; topics are reviewers and <team>-<priority> as lakegate/alerts.json routes them."
+    }
+  }
+}
+
+# Slack: AWS Chatbot posts each topic's messages (alarm notifications rendered by
+# Chatbot, the state machine's messages as text) to a channel. The Slack workspace is
+# authorised once per account in the Chatbot console; its channels are configured here.
+data "aws_iam_policy_document" "assume_chatbot" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["chatbot.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "chatbot" {
+  count = length(var.slack_channels) > 0 ? 1 : 0
+
+  name               = "${local.name}-chatbot"
+  assume_role_policy = data.aws_iam_policy_document.assume_chatbot.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "chatbot" {
+  count = length(var.slack_channels) > 0 ? 1 : 0
+
+  role       = aws_iam_role.chatbot[0].name
+  policy_arn = "arn:aws:iam::aws:policy/CloudWatchReadOnlyAccess"
+}
+
+resource "aws_chatbot_slack_channel_configuration" "this" {
+  for_each = var.slack_channels
+
+  configuration_name = "${local.name}-${each.key}"
+  iam_role_arn       = aws_iam_role.chatbot[0].arn
+  slack_team_id      = each.value.team_id
+  slack_channel_id   = each.value.channel_id
+  sns_topic_arns     = [for topic in each.value.topics : aws_sns_topic.this[topic].arn]
+  # Chatbot may only read CloudWatch from the channel, whatever its role allows.
+  guardrail_policy_arns = ["arn:aws:iam::aws:policy/CloudWatchReadOnlyAccess"]
+  logging_level         = "ERROR"
+  tags                  = var.tags
 }
 
 resource "aws_cloudwatch_log_group" "this" {
@@ -132,8 +190,11 @@ resource "aws_sfn_state_machine" "this" {
     schema_v                       = var.schema_v
     silver_bucket                  = var.silver_bucket_name
     reviewers_topic_arn            = aws_sns_topic.this["reviewers"].arn
-    p1_topic_arn                   = aws_sns_topic.this["p1"].arn
-    p2_topic_arn                   = aws_sns_topic.this["p2"].arn
+    job_failure_topic_arn          = aws_sns_topic.this[local.alert_topics["job-failure"]].arn
+    job_failure_owner              = local.alerts.teams[local.alerts.alarms["job-failure"].owner].name
+    gate_failure_topic_arn         = aws_sns_topic.this[local.alert_topics["gate-failure"]].arn
+    gate_failure_owner             = local.alerts.teams[local.alerts.alarms["gate-failure"].owner].name
+    runbook_base_url               = trimsuffix(var.runbook_base_url, "/")
   })
 
   logging_configuration {
@@ -193,4 +254,15 @@ resource "aws_cloudwatch_event_target" "schedule" {
   arn      = aws_sfn_state_machine.this.arn
   role_arn = aws_iam_role.schedule.arn
   input    = file("${path.module}/../../../state_machine/scheduled_input.json")
+}
+
+# An alert topic nobody receives is an alert that reaches nobody: warn at every plan.
+check "every_alert_topic_reaches_someone" {
+  assert {
+    condition = alltrue([
+      for topic in values(local.alert_topics) :
+      length(lookup(var.subscriptions, topic, [])) > 0 || anytrue([for c in values(var.slack_channels) : contains(c.topics, topic)])
+    ])
+    error_message = "No subscriber for: ${join(", ", sort(distinct([for topic in values(local.alert_topics) : topic if length(lookup(var.subscriptions, topic, [])) == 0 && !anytrue([for c in values(var.slack_channels) : contains(c.topics, topic)])])))}. Set alert_subscriptions or slack_channels in infra/envs/${var.environment}/alerts.auto.tfvars.json."
+  }
 }

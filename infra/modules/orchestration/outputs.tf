@@ -9,6 +9,6 @@ output "state_machine_name" {
 }
 
 output "topic_arns" {
-  description = "SNS topic ARNs by name: reviewers, p1, p2, p3."
+  description = "SNS topic ARNs by name: reviewers and one per owning team and priority (data-platform-p1, ...)."
   value       = { for name, topic in aws_sns_topic.this : name => topic.arn }
 }

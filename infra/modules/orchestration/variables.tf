@@ -87,14 +87,33 @@ variable "schedule_enabled" {
 }
 
 variable "subscriptions" {
-  description = "E-mail addresses per topic: reviewers, p1, p2, p3."
-  type        = map(list(string))
-  default     = {}
+  description = "Endpoints per topic: reviewers, or <team>-<priority> as lakegate/alerts.json routes alerts (e.g. data-platform-p1). Protocol email or https."
+  type = map(list(object({
+    protocol = string
+    endpoint = string
+  })))
+  default = {}
 
   validation {
-    condition     = alltrue([for topic in keys(var.subscriptions) : contains(["reviewers", "p1", "p2", "p3"], topic)])
-    error_message = "subscriptions keys must be reviewers, p1, p2 or p3."
+    condition     = alltrue([for endpoints in values(var.subscriptions) : alltrue([for e in endpoints : contains(["email", "https"], e.protocol)])])
+    error_message = "subscriptions: protocol must be email or https."
   }
+}
+
+variable "slack_channels" {
+  description = "Slack channels (AWS Chatbot) by name: the workspace and channel ids and the topics posted there."
+  type = map(object({
+    team_id    = string
+    channel_id = string
+    topics     = list(string)
+  }))
+  default = {}
+}
+
+variable "runbook_base_url" {
+  description = "Where docs/runbooks is published: alert messages link <url>/<alarm>.md."
+  type        = string
+  default     = "https://github.com/lakegate/lakegate/blob/main/docs/runbooks"
 }
 
 variable "log_retention_days" {
