@@ -92,12 +92,14 @@ def parquet_files(lake: Lake, bucket: str, prefix: str) -> list[str]:
     return [o.key for o in lake[bucket].list(prefix) if o.key.endswith(".parquet")]
 
 
-def _prior_failure_files(lake: Lake, request: IngestRequest, months: list[Month]) -> list[str]:
+def _prior_failure_files(
+    lake: Lake, request: IngestRequest, months: list[Month], refs: list[catalog.RunRef]
+) -> list[str]:
     """Quarantine and condemned files of completed runs, in the look-back months."""
-    ds, cfg = request.config.name, request.config
+    ds = request.config.name
     wanted = {m.partition for m in months}
     keys = []
-    for ref in catalog.silver_runs(lake, ds, cfg.known_schema_versions):
+    for ref in refs:
         if ref.success_key is None:
             continue
         for prefix in (
@@ -227,8 +229,11 @@ def run_ingest(
         for key in pointer.published_files(lake["silver"], latest, published_months)
     ]
     published = sparkio.read_parquet_files(spark, published_uris, PUBLISHED_KEYS_SCHEMA)
+    # Every run so far, listed once: earlier failures, and the runs awaiting a decision.
+    refs = catalog.silver_runs(lake, ds, cfg.known_schema_versions)
     prior_uris = [
-        lake["quarantine"].uri(k) for k in _prior_failure_files(lake, request, lookback.months())
+        lake["quarantine"].uri(k)
+        for k in _prior_failure_files(lake, request, lookback.months(), refs)
     ]
     prior = sparkio.read_parquet_files(spark, prior_uris, PRIOR_FAILURES_SCHEMA)
 
@@ -347,6 +352,12 @@ def run_ingest(
     spark.sparkContext.setJobDescription(None)
     ended = now()
     gold_latest = pointer.read_latest(lake["gold"], cfg.gold_dataset) if cfg.gold_dataset else None
+    waiting = catalog.waiting_since(
+        refs,
+        datetime.fromisoformat(latest.published_at) if latest else None,
+        {r for runs in (latest.partitions.values() if latest else []) for r in runs},
+        catalog.audit_subjects(lake["silver"], ds, "reject"),
+    )
     duration = (ended - started).total_seconds()
     summary = {
         "run_id": request.run_id,
@@ -369,6 +380,7 @@ def run_ingest(
             latest.version if latest else None,
             gold_latest.published_at if gold_latest else None,
             has_gold=cfg.gold_dataset is not None,
+            waiting_since=waiting,
         ),
         "partitions": (
             partitions_written(silver_keys, s_prefix, valid_by_partition, totals)
@@ -386,7 +398,10 @@ def run_ingest(
             "lookback_months": cfg.lookback_months,
         },
     }
-    summary["missing_partitions"] = metrics.missing_partitions(summary, cfg.partition_grace_days)
+    # A halted run wrote no partition by design: none of its months is missing.
+    summary["missing_partitions"] = (
+        None if tripped else metrics.missing_partitions(summary, cfg.partition_grace_days)
+    )
     body = (json.dumps(summary, indent=2) + "\n").encode()
     if tripped:
         summary["halted"] = {"tripped": tripped, "threshold": cfg.breaker_threshold}

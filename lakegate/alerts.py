@@ -473,3 +473,25 @@ if __name__ == "__main__":
     if sys.argv[1:] != ["--table"]:
         sys.exit("usage: python -m lakegate.alerts --table")
     print(alert_table(load()), end="")
+
+
+class Recorder:
+    """A stand-in for a CloudWatch client that keeps what is put, stamped with the time
+    it was put: locally, the runs' metrics can then be evaluated against the alarms."""
+
+    def __init__(self, clock=None) -> None:
+        self.points: list[Datapoint] = []
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    def put_metric_data(self, Namespace: str, MetricData: list[dict]) -> None:
+        self.points += datapoints(Namespace, MetricData, self._clock())
+
+
+def notification_text(definitions: Definitions, notification: Notification) -> str:
+    """One line per notification: when, which alarm, its owner, priority and topic."""
+    alarm = definitions.alarms[notification.alarm]
+    value = "" if notification.value is None else f" (value {notification.value:g})"
+    return (
+        f"{notification.at:%Y-%m-%d %H:%M} UTC  {alarm.priority.key} {alarm.title}"
+        f" -> {alarm.owner.name}, topic {alarm.topic}{value}; runbook {alarm.runbook}"
+    )

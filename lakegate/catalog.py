@@ -12,7 +12,7 @@ from datetime import datetime
 
 from lakegate import layout
 from lakegate.breaker import RecentRun
-from lakegate.storage import Lake
+from lakegate.storage import Lake, Storage
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class RunRef:
     run_id: str
     schema_v: str
     success_key: str | None  # None: failed or partial
+    finished: datetime | None = None  # when _SUCCESS was written
 
 
 def silver_runs(
@@ -34,8 +35,39 @@ def silver_runs(
             if run_id is None:
                 continue
             key = layout.success_key(dataset, schema_v, run_id)
-            refs.append(RunRef(run_id, schema_v, key if store.exists(key) else None))
+            info = store.info(key)
+            refs.append(
+                RunRef(run_id, schema_v, key if info else None, info.modified if info else None)
+            )
     return refs
+
+
+def audit_subjects(storage: Storage, dataset: str, event: str) -> set[str]:
+    """The subjects (run ids) of every audit event of one kind, from the keys alone."""
+    return {
+        subject
+        for o in storage.list(layout.audit_prefix(dataset))
+        if o.key.endswith(".json")
+        for _, kind, subject in [layout.parse_audit_key(o.key)]
+        if kind == event
+    }
+
+
+def waiting_since(
+    refs: list[RunRef], published_at: datetime | None, served: set[str], rejected: set[str]
+) -> datetime | None:
+    """When the oldest run still waiting for a decision finished: a run with _SUCCESS,
+    finished after the current publication (a run finished before it was passed over by
+    the approver), neither serving nor rejected. None when no run waits."""
+    waiting = [
+        ref.finished
+        for ref in refs
+        if ref.finished is not None
+        and (published_at is None or ref.finished > published_at)
+        and ref.run_id not in served
+        and ref.run_id not in rejected
+    ]
+    return min(waiting) if waiting else None
 
 
 def halted_run_ids(lake: Lake, dataset: str) -> list[str]:

@@ -6,10 +6,10 @@ import argparse
 import shutil
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from lakegate import __version__, layout
+from lakegate import __version__, alerts, layout, metrics
 from lakegate.cli import guarded
 from lakegate.errors import CircuitBreakerTripped, LakegateError, Refused
 from lakegate.ids import Month, MonthWindow, new_run_id
@@ -87,10 +87,13 @@ def run_demo(root: Path, shown_lake: str) -> int:
     ensure_java17()
     from glue_jobs.session import local_session
 
+    # The runs' CloudWatch metrics, kept here to show which alarms they would raise.
+    recorder = alerts.Recorder()
+    demo_started = datetime.now(UTC)
     started = time.monotonic()
     spark = local_session("lakegate-demo")
     print(f"  Spark {spark.version} started in {time.monotonic() - started:.1f} s")
-    summary = run_ingest(spark, lake, request, files=files)
+    summary = run_ingest(spark, lake, request, files=files, cloudwatch=recorder)
     success = lake["silver"].uri(layout.success_key("transactions", "v1", run_id))
     print(run_summary_text(summary, success, []))
     matches = (summary["valid_rows_count"], dict(summary["error_type_distribution"])) == (
@@ -128,7 +131,7 @@ def run_demo(root: Path, shown_lake: str) -> int:
         "backfill",
         code_version=__version__,
     )
-    done = run_ingest(spark, lake, backfill)
+    done = run_ingest(spark, lake, backfill, cloudwatch=recorder)
     print(
         f"  backfill {backfill.run_id}: {done['input_rows']:,} rows, {done['valid_rows_count']:,}"
         f" valid, {done['quarantined_rows_count']} quarantined"
@@ -157,7 +160,7 @@ def run_demo(root: Path, shown_lake: str) -> int:
         code_version=__version__,
         input_files=filed.keys,
     )
-    done = run_ingest(spark, lake, retry)
+    done = run_ingest(spark, lake, retry, cloudwatch=recorder)
     print(
         f"  retry {retry.run_id}: {done['valid_rows_count']} rows now valid,"
         f" {done['quarantined_rows_count']} back in quarantine (attempt_count 1),"
@@ -177,7 +180,7 @@ def run_demo(root: Path, shown_lake: str) -> int:
         code_version=__version__,
     )
     try:
-        run_ingest(spark, lake, halted)
+        run_ingest(spark, lake, halted, cloudwatch=recorder)
     except CircuitBreakerTripped as tripped:
         print(f"  ingest with a breaker threshold of 5: {tripped}")
     try:
@@ -187,7 +190,10 @@ def run_demo(root: Path, shown_lake: str) -> int:
     latest = read_latest(lake["silver"], "transactions")
     print(f"  _LATEST.json still at version {latest.version}")
 
-    section("9. Where it ended: published versions and month-end balances")
+    section("9. Metrics and the alarms these runs would raise")
+    metrics_and_alarms(recorder, demo_started, summary)
+
+    section("10. Where it ended: published versions and month-end balances")
     print(indent(versions_text(promoter)))
     print()
     print(indent(versions_text(gold.promoter)))
@@ -269,6 +275,33 @@ class GoldStep:
         print(indent(gold_summary_text(summary)))
         version = self.promoter.promote(run_id, DEMO_APPROVER, f"make demo: {reason}")
         print(f"  gold promoted as account_balances version {version.version}")
+
+
+def metrics_and_alarms(recorder, started: datetime, summary: dict) -> None:
+    """The first run's CloudWatch metrics, then every alarm lakegate/alerts.json defines
+    evaluated over what the demo's runs published (the state machine's own events, such
+    as gate failures, are not part of a local run)."""
+    definitions = alerts.load()
+    runs = sum(1 for p in recorder.points if p.metric == "InputRows" and len(p.dimensions) == 2)
+    shown = (
+        *("InputRows", "QuarantineRate", "ValidationFailureRate", "AvgAttemptCount"),
+        *("CircuitBreakerTriggers", "MissingPartitions", "DurationSeconds", "RowsPerSecond"),
+    )
+    values = {d["MetricName"]: d["Value"] for d in metrics.cloudwatch_metric_data(summary)}
+    print(f"  {len(recorder.points)} datapoints published by {runs} runs; the first run's:")
+    print("  " + ", ".join(f"{name} {values[name]:g}" for name in shown if name in values))
+    sent = alerts.evaluate_all(
+        definitions,
+        recorder.points,
+        started,
+        datetime.now(UTC) + timedelta(hours=1),
+        {"ingest": "transactions", "gold": "account_balances"},
+        scheduled=False,
+    )
+    print(f"  alarms raised ({len(sent)} of {len(definitions.alarms)} defined):")
+    for notification in sent:
+        print("    " + alerts.notification_text(definitions, notification))
+    print("  the alert table: docs/operations.md")
 
 
 def versions_text(promoter) -> str:

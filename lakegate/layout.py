@@ -92,3 +92,15 @@ def version_manifest_key(dataset: str, version: int) -> str:
 
 def audit_prefix(dataset: str) -> str:
     return f"{validate_dataset(dataset)}/_audit/"
+
+
+def audit_key(dataset: str, stamp: str, event: str, subject: str, token: str) -> str:
+    """One audit event's key: it sorts by time and names the event and its subject.
+    Fields are separated by '.', which neither an event nor a run id can contain."""
+    return f"{audit_prefix(dataset)}{stamp}.{event}.{subject}.{token}.json"
+
+
+def parse_audit_key(key: str) -> tuple[str, str, str]:
+    """(time stamp, event, subject) from an audit event's key, without reading it."""
+    stamp, event, subject, _ = key.rsplit("/", 1)[-1].split(".", 3)
+    return stamp, event, subject

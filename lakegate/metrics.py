@@ -131,6 +131,7 @@ ERROR_RATE_METRIC = "ErrorTypeRate"
 # The publication's state when the run ended (summary "publication"): hours since the
 # dataset was last published, and how far its gold dataset lags behind it.
 PUBLISHED_AGE_METRIC = "PublishedAgeHours"
+AWAITING_DECISION_METRIC = "AwaitingDecisionHours"
 GOLD_LAG_METRIC = "GoldLagHours"
 # Published by the state machine: a failed execution, a run that fails the gate, a run
 # whose _SUCCESS never appeared. The gold job publishes PipelineFailures when it fails.
@@ -143,6 +144,7 @@ EMITTED_METRICS = (
     ERROR_ROWS_METRIC,
     ERROR_RATE_METRIC,
     PUBLISHED_AGE_METRIC,
+    AWAITING_DECISION_METRIC,
     GOLD_LAG_METRIC,
     FAILURE_METRIC,
     GATE_FAILURE_METRIC,
@@ -287,10 +289,12 @@ def publication_state(
     version: int | None,
     gold_published_at: str | None = None,
     has_gold: bool = False,
+    waiting_since: datetime | None = None,
 ) -> dict:
     """The publication as a run saw it when it ended: the published version, its age in
-    hours, and, for a dataset gold is built from, how many hours gold's publication lags
-    behind it (0 when gold is newer; None before either is published)."""
+    hours, how long the oldest run finished since then has waited for a decision (0 when
+    none waits), and, for a dataset gold is built from, how many hours gold's
+    publication lags behind it (0 when gold is newer; None before either is published)."""
 
     def moment(text: str | None) -> datetime | None:
         return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
@@ -306,6 +310,7 @@ def publication_state(
     return {
         "version": version,
         "age_hours": hours(ended, published) if published else None,
+        "waiting_hours": hours(ended, waiting_since) if waiting_since else 0.0,
         "gold_lag_hours": lag,
     }
 
@@ -335,6 +340,8 @@ def cloudwatch_metric_data(summary: Mapping, gold_dataset: str | None = None) ->
     publication = summary.get("publication") or {}
     if publication.get("age_hours") is not None:
         values.append((PUBLISHED_AGE_METRIC, float(publication["age_hours"]), "None", []))
+    if publication.get("waiting_hours") is not None:
+        values.append((AWAITING_DECISION_METRIC, float(publication["waiting_hours"]), "None", []))
     data = [
         {"MetricName": name, "Value": value, "Unit": unit, "Dimensions": dims + extra}
         for name, value, unit, extra in values

@@ -6,7 +6,7 @@ import json
 import secrets
 from datetime import UTC, datetime
 
-from lakegate import layout
+from lakegate import catalog, layout
 from lakegate.storage import Storage
 
 EVENTS = (
@@ -26,8 +26,7 @@ def record(storage: Storage, dataset: str, event: str, at: datetime, body: dict)
         raise ValueError(f"unknown audit event {event!r}")
     subject = body.get("run_id") or (f"v{body['version']}" if body.get("version") else "lake")
     stamp = at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    # Fields are separated by '.', which neither an event nor a run id can contain.
-    key = f"{layout.audit_prefix(dataset)}{stamp}.{event}.{subject}.{secrets.token_hex(4)}.json"
+    key = layout.audit_key(dataset, stamp, event, subject, secrets.token_hex(4))
     document = {"event": event, "at": at.astimezone(UTC).isoformat(), "dataset": dataset, **body}
     storage.write_bytes(key, (json.dumps(document, indent=2) + "\n").encode(), if_none_match=True)
     return key
@@ -41,12 +40,9 @@ def events(storage: Storage, dataset: str) -> list[dict]:
     return [{"key": key, **json.loads(storage.read_bytes(key))} for key in keys(storage, dataset)]
 
 
-def parse_key(key: str) -> tuple[str, str, str]:
-    """(time stamp, event, subject) from an event's key, without reading it."""
-    stamp, event, subject, _ = key.rsplit("/", 1)[-1].split(".", 3)
-    return stamp, event, subject
+parse_key = layout.parse_audit_key
 
 
 def subjects(storage: Storage, dataset: str, event: str) -> set[str]:
     """The subjects (run ids) of every event of one kind, from the keys alone."""
-    return {s for _, e, s in map(parse_key, keys(storage, dataset)) if e == event}
+    return catalog.audit_subjects(storage, dataset, event)

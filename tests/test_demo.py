@@ -26,11 +26,15 @@ def test_the_demo_runs_end_to_end(tmp_path):
         "_LATEST.json still at version 3",
         "account_balances: published versions (newest first)",
         "Month-end balances, 2024 Q1",
+        "datapoints published by 4 runs; the first run's:",
+        "P1 Circuit breaker -> Data Platform, topic data-platform-p1",
+        # The forced halt is the demo's one incident; its halted run misses no month.
+        "alarms raised (1 of 16 defined):",
     ):
         assert line in out, line
     pages = [line.rsplit(": ", 1)[1] for line in out.splitlines() if line.endswith(".html")]
     assert [p.rsplit("/", 1)[1].split("-", 1)[0] for p in pages] == ["review", "review", "audit"]
     assert all(Path(p).read_text().startswith("<!doctype html>") for p in pages)
     titles = [line for line in out.splitlines() if line.startswith("== ")]
-    assert len(titles) == 10  # nine steps and "Next"
+    assert len(titles) == 11  # ten steps and "Next"
     assert (lake / "corrections").is_dir()

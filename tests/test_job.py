@@ -423,6 +423,8 @@ def test_breaker_trips_at_threshold_plus_one_and_records_the_halt(spark, lake):
     halt = json.loads(lake["quarantine"].read_bytes(layout.halted_key("transactions", "over")))
     assert halt["circuit_breaker_triggers"] == 1
     assert halt["halted"]["tripped"] == {"TYPE_ERROR": 6}
+    # No partition written by design: no month is reported missing.
+    assert halt["missing_partitions"] is None
     assert table(lake["quarantine"].root, "transactions/quarantine/run_id=over").num_rows == 6
 
 

@@ -40,7 +40,7 @@ RUN_SUMMARY = {
     "missing_partitions": 0,
     "duration_seconds": 3.5,
     "rows_per_second": 2.857,
-    "publication": {"version": 4, "age_hours": 20.5, "gold_lag_hours": 3.0},
+    "publication": {"version": 4, "age_hours": 20.5, "waiting_hours": 0.0, "gold_lag_hours": 3.0},
 }
 
 
@@ -142,8 +142,11 @@ def test_cloudwatch_data_uses_the_shared_metric_names():
         "ErrorRows",
         "ErrorTypeRate",
         "PublishedAgeHours",
+        "AwaitingDecisionHours",
         "GoldLagHours",
     }
+    (waiting,) = {d["Value"] for d in data if d["MetricName"] == "AwaitingDecisionHours"}
+    assert waiting == 0.0
     by_dataset = [{"Name": "Dataset", "Value": "transactions"}]
     by_run_type = [*by_dataset, {"Name": "RunType", "Value": "scheduled"}]
     rates = [d for d in data if d["MetricName"] == "QuarantineRate"]
@@ -193,12 +196,17 @@ def test_publication_state_ages_and_gold_lag():
     assert publication_state(ended, None, None, has_gold=True) == {
         "version": None,
         "age_hours": None,
+        "waiting_hours": 0.0,
         "gold_lag_hours": None,
     }
     state = publication_state(
         ended, "2026-03-04T08:00:00+00:00", 7, "2026-03-01T08:00:00+00:00", has_gold=True
     )
-    assert state == {"version": 7, "age_hours": 18.0, "gold_lag_hours": 72.0}
+    assert state == {"version": 7, "age_hours": 18.0, "waiting_hours": 0.0, "gold_lag_hours": 72.0}
+    waited = publication_state(
+        ended, "2026-03-04T08:00:00+00:00", 7, waiting_since=datetime(2026, 3, 4, 2, tzinfo=UTC)
+    )
+    assert waited["waiting_hours"] == 24.0
     # Gold published after silver: no lag. Gold never published: the whole age.
     assert (
         publication_state(
@@ -254,6 +262,7 @@ def test_run_metrics_reach_cloudwatch_under_the_shared_names():
         "ErrorRows",
         "ErrorTypeRate",
         "PublishedAgeHours",
+        "AwaitingDecisionHours",
     }
     dimension_sets = {
         tuple(sorted(d["Name"] for d in m["Dimensions"]))
@@ -298,3 +307,26 @@ def test_rows_not_counted_are_the_plainly_valid_remainder_of_each_partition():
 def test_counts_that_exceed_the_rows_read_are_refused(counted, read, message):
     with pytest.raises(ValueError, match=message):
         with_plain_valid(counted, read)
+
+
+def test_runs_waiting_for_a_decision_are_those_finished_since_the_publication():
+    from lakegate.catalog import RunRef, waiting_since
+
+    published = datetime(2026, 3, 4, 10, tzinfo=UTC)
+
+    def ref(run_id, hour, day=4):
+        return RunRef(run_id, "v1", f"{run_id}/_SUCCESS", datetime(2026, 3, day, hour, tzinfo=UTC))
+
+    refs = [
+        ref("passed-over", 2),  # finished before the publication: the approver chose another
+        ref("serving", 9),
+        ref("waiting", 2, day=5),
+        ref("newer", 3, day=6),
+        ref("rejected", 1, day=5),
+        RunRef("failed", "v1", None, None),
+    ]
+    served, rejected = {"serving"}, {"rejected"}
+    assert waiting_since(refs, published, served, rejected) == datetime(2026, 3, 5, 2, tzinfo=UTC)
+    assert waiting_since(refs[:2], published, served, rejected) is None
+    # Before the first publication every completed run waits.
+    assert waiting_since(refs, None, set(), set()) == datetime(2026, 3, 4, 2, tzinfo=UTC)
