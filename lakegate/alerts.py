@@ -50,6 +50,9 @@ NAMESPACES = {
 # (CloudWatch trains on up to two weeks); fewer points than MIN_TRAINING give no band.
 TRAINING_DAYS = 14
 MIN_TRAINING = 5
+# A learned band never collapses to a line: at least this fraction of the mean either
+# side per deviation (a series of equal values would otherwise flag any change).
+MIN_SPREAD = 0.05
 
 
 class AlertDefinitionError(ValueError):
@@ -350,9 +353,9 @@ def evaluate(
     periods that have data; when none has, the alarm goes to INSUFFICIENT_DATA; when fewer
     than the evaluation periods have data and all breach, it keeps its state. Anomaly
     bands are approximated by mean ± width x standard deviation of the series' earlier
-    periods within TRAINING_DAYS (CloudWatch's model is not published); an approximation
-    that needs at least MIN_TRAINING earlier periods, like CloudWatch, raises nothing
-    before it has them."""
+    periods within TRAINING_DAYS, the deviation at least MIN_SPREAD of the mean
+    (CloudWatch's model is not published); like CloudWatch, the approximation raises
+    nothing before it has MIN_TRAINING earlier periods."""
     dims = frozenset(alarm.dimension_set(dataset, state_machine_arn).items())
     series: dict[str, dict[int, list[float]]] = {m: {} for m in alarm.metrics}
     for p in points:
@@ -371,7 +374,8 @@ def evaluate(
         history = [x for i in range(first, index) if (x := value(i)) is not None]
         if len(history) < MIN_TRAINING:
             return False
-        mean, spread = statistics.fmean(history), statistics.pstdev(history)
+        mean = statistics.fmean(history)
+        spread = max(statistics.pstdev(history), abs(mean) * MIN_SPREAD)
         low, high = mean - alarm.anomaly_band * spread, mean + alarm.anomaly_band * spread
         above, below = v > high, v < low
         return {

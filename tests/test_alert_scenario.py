@@ -6,13 +6,14 @@ incident raises its own alarm, to its owner's topic.
 The run summaries are built by the job's own metric functions (summarize_counts,
 missing_partitions, publication_state, cloudwatch_metric_data) from row counts per
 outcome; the state machine's events are the PutMetricData entries of its definition.
-The Spark job itself is not run 35 times here: tests/test_job.py checks that it writes
-these same fields from real rows."""
+The last test runs the same kind of month through the real Spark job and promoter."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from lakegate import alerts, metrics
 from lakegate.asl import EXAMPLE_VALUES, render
@@ -203,3 +204,156 @@ def test_in_dev_without_a_schedule_silence_is_not_an_alarm():
         scheduled=False,
     )
     assert sent == []
+
+
+# --- the same, through the real ingestion job ---------------------------------------------
+
+
+def _rows(month: str, first: int, count: int, currency: str = "EUR") -> list[str]:
+    return [
+        f"{month}-{n:05d},C{n % 7},{10 + n % 50}.25,{currency},{month}-{1 + n % 27:02d} 10:00:00"
+        for n in range(first, first + count)
+    ]
+
+
+class JobOperation:
+    """Real runs of the ingestion job on a local lake, a day at a time, with the real
+    promoter; datapoints recorded as CloudWatch would receive them."""
+
+    def __init__(self, spark, lake, root) -> None:
+        from dataclasses import replace
+
+        from lakegate.config import dataset_config
+        from promotion.publisher import Promoter
+
+        self.spark, self.lake, self.root = spark, lake, root
+        self.moment = START
+        self.recorder = alerts.Recorder(clock=lambda: self.moment)
+        # Gold is not built here (the metric scenario covers its alarms).
+        self.config = replace(dataset_config("transactions"), gold_dataset=None)
+        self.promoter = Promoter(lake, self.config, lambda: "scenario", now=lambda: self.moment)
+        self.runs = 0
+
+    def clock(self):
+        self.moment += timedelta(seconds=1)
+        return self.moment
+
+    def deliver(self, month: str, name: str, lines: list[str], header: str | None = None):
+        from tests.helpers import HEADER, csv_file
+
+        year, number = month.split("-")
+        key = f"transactions/year={year}/month={number}/{name}"
+        self.lake["bronze"].write_bytes(key, csv_file(*lines, header=header or HEADER).encode())
+        return key
+
+    def withdraw(self, key: str) -> None:
+        self.lake["bronze"].delete(key)
+
+    def run(self, at: datetime, run_type: str = "scheduled", month: str | None = None):
+        """One job run starting at `at`; returns its summary, or None when it failed
+        (then the state machine's failure handling is what publishes)."""
+        import os
+
+        from glue_jobs.job import IngestRequest, run_ingest
+        from lakegate import layout
+        from lakegate.errors import LakegateError
+        from lakegate.ids import Month, MonthWindow, scheduled_window
+
+        self.moment = at
+        self.runs += 1
+        run_id = f"d{alerts.day_of(at, START):02d}-{at:%H%M}-{run_type}"
+        if month:
+            m = Month(*map(int, month.split("-")))
+            window = MonthWindow(m, m)
+        else:
+            window = scheduled_window(at)
+        request = IngestRequest(self.config, window, run_id, run_type)
+        try:
+            summary = run_ingest(
+                self.spark, self.lake, request, now=self.clock, cloudwatch=self.recorder
+            )
+        except LakegateError:
+            self.state_machine_event("HandleFailure", run_type)
+            return None
+        # The object's write time, as S3 would record it at the scenario's moment.
+        path = self.root / "silver" / layout.success_key("transactions", "v1", run_id)
+        os.utime(path, (self.moment.timestamp(), self.moment.timestamp()))
+        gate = self.promoter.gate(run_id, summary, self.promoter.current()[1])
+        if not gate.passed:
+            self.state_machine_event("GateFailed", run_type)
+        return summary
+
+    def state_machine_event(self, state: str, run_type: str) -> None:
+        data = [
+            {
+                **datum,
+                "Dimensions": [
+                    {"Name": d["Name"], "Value": d.get("Value", run_type)}
+                    for d in datum["Dimensions"]
+                ],
+            }
+            for datum in STATE_MACHINE[state]["Parameters"]["MetricData"]
+        ]
+        self.recorder.put_metric_data(Namespace="Lakegate", MetricData=data)
+
+    def promote(self, at: datetime, summary: dict) -> None:
+        self.moment = at
+        self.promoter.promote(summary["run_id"], "Ana Approver", "scenario: looks right")
+
+
+@pytest.mark.slow
+def test_thirty_five_days_of_the_real_job_raise_exactly_the_incidents_alarms(
+    spark, lake, lake_root
+):
+    op = JobOperation(spark, lake, lake_root)
+    op.deliver("2026-02", "february.csv", _rows("2026-02", 0, 200))
+    op.deliver("2026-03", "march.csv", _rows("2026-03", 0, 200))
+    for d in range(DAYS):
+        if d in (22, 23):  # two days without a run
+            continue
+        if d == 34:  # April's file arrives on the 4th, after the grace days
+            op.deliver("2026-04", "april.csv", _rows("2026-04", 0, 200))
+        if d == 5:  # a bad file: 5 of 205 rows with an unknown currency
+            bad = op.deliver("2026-03", "extra.csv", _rows("2026-03", 1000, 5, "XXX"))
+            op.run(day(d))
+            op.withdraw(bad)  # the source takes it back; the day is rerun
+            op.promote(day(d, 16), op.run(day(d, 15)))
+            continue
+        if d == 13:  # a published February transaction id sent again in March, changed
+            again = "2026-02-00003,C3,13.99,EUR,2026-03-04 10:00:00"
+            dup = op.deliver("2026-03", "resent.csv", [again])
+            op.run(day(d))
+            op.withdraw(dup)
+            continue
+        if d == 17:  # a file whose header is wrong: the job fails before writing
+            broken = op.deliver("2026-03", "broken.csv", _rows("2026-03", 2000, 2), header="a,b")
+            op.run(day(d))
+            op.withdraw(broken)
+            continue
+        summary = op.run(day(d))
+        if d == 9:  # a late February file, and February's backfill in the afternoon
+            op.deliver("2026-02", "late.csv", _rows("2026-02", 500, 4))
+            op.promote(day(d, 15), op.run(day(d, 14), "backfill", "2026-02"))
+        if d in (27, 28):  # nobody approves on these two days
+            continue
+        op.promote(day(d, 10), summary)
+
+    sent = alerts.evaluate_all(
+        DEFINITIONS,
+        op.recorder.points,
+        START,
+        START + timedelta(days=DAYS),
+        {"ingest": "transactions", "gold": "account_balances"},
+        ARN,
+    )
+    raised = [
+        (alerts.day_of(n.at - timedelta(seconds=1), START), n.alarm, n.state, n.topic) for n in sent
+    ]
+    assert raised == [
+        (5, "quarantine-spike", "ALARM", "data-quality-p2"),
+        (13, "gate-failure", "ALARM", "data-quality-p2"),
+        (13, "validation-failure", "ALARM", "data-quality-p2"),
+        (17, "job-failure", "ALARM", "data-platform-p1"),
+        (23, "freshness-sla", "INSUFFICIENT_DATA", "domain-p1"),
+        (29, "unpromoted-data", "ALARM", "domain-p2"),
+    ]
