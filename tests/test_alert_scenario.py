@@ -26,6 +26,36 @@ ARN = "arn:aws:states:eu-west-1:123456789012:stateMachine:lakegate-prod-ingest"
 STATE_MACHINE = json.loads(render({**EXAMPLE_VALUES, "environment": "prod"}))["States"]
 
 
+def state_machine_data(state: str, run_type: str) -> list[dict]:
+    """What a state of the ingestion state machine puts (its MetricData, paths resolved)."""
+    return [
+        {
+            **datum,
+            "Dimensions": [
+                {"Name": d["Name"], "Value": d.get("Value", run_type)} for d in datum["Dimensions"]
+            ],
+        }
+        for datum in STATE_MACHINE[state]["Parameters"]["MetricData"]
+    ]
+
+
+def raised(points, scheduled: bool = True) -> list[tuple[int, str, str, str]]:
+    """(day, alarm, state, topic) of every notification over the scenario's days; a
+    notification at midnight closes the day before."""
+    sent = alerts.evaluate_all(
+        DEFINITIONS,
+        points,
+        START,
+        START + timedelta(days=DAYS),
+        {"ingest": "transactions", "gold": "account_balances"},
+        ARN,
+        scheduled=scheduled,
+    )
+    return [
+        (alerts.day_of(n.at - timedelta(seconds=1), START), n.alarm, n.state, n.topic) for n in sent
+    ]
+
+
 class Operation:
     """The lake's publication state and every datapoint published so far."""
 
@@ -84,18 +114,7 @@ class Operation:
         return summary
 
     def state_machine_event(self, state: str, at: datetime, run_type: str = "scheduled"):
-        """What a state of the ingestion state machine puts (its MetricData, resolved)."""
-        data = [
-            {
-                **datum,
-                "Dimensions": [
-                    {"Name": d["Name"], "Value": d.get("Value", run_type)}
-                    for d in datum["Dimensions"]
-                ],
-            }
-            for datum in STATE_MACHINE[state]["Parameters"]["MetricData"]
-        ]
-        self.points += alerts.datapoints("Lakegate", data, at)
+        self.points += alerts.datapoints("Lakegate", state_machine_data(state, run_type), at)
 
     def promote(self, at: datetime) -> None:
         self.published_at, self.version = at, self.version + 1
@@ -159,18 +178,7 @@ EXPECTED = [
 
 def test_thirty_five_days_raise_exactly_the_incidents_alarms():
     op = operate()
-    sent = alerts.evaluate_all(
-        DEFINITIONS,
-        op.points,
-        START,
-        START + timedelta(days=DAYS),
-        {"ingest": "transactions", "gold": "account_balances"},
-        ARN,
-    )
-    raised = [
-        (alerts.day_of(n.at - timedelta(seconds=1), START), n.alarm, n.state, n.topic) for n in sent
-    ]
-    assert raised == EXPECTED
+    assert raised(op.points) == EXPECTED
 
 
 def test_a_quiet_month_raises_nothing():
@@ -179,31 +187,14 @@ def test_a_quiet_month_raises_nothing():
         op.run(day(d), 20_000 + 200 * (d % 2), seconds=300 + (d % 2) * 10)
         op.promote(day(d, 10))
         op.build_gold(day(d, 12))
-    sent = alerts.evaluate_all(
-        DEFINITIONS,
-        op.points,
-        START,
-        START + timedelta(days=DAYS),
-        {"ingest": "transactions", "gold": "account_balances"},
-        ARN,
-    )
-    assert sent == []
+    assert raised(op.points) == []
 
 
 def test_in_dev_without_a_schedule_silence_is_not_an_alarm():
     op = Operation()
     op.run(day(2), 20_000)  # one run by hand, then nothing for a month
     op.promote(day(2, 10))
-    sent = alerts.evaluate_all(
-        DEFINITIONS,
-        op.points,
-        START,
-        START + timedelta(days=DAYS),
-        {"ingest": "transactions", "gold": "account_balances"},
-        ARN,
-        scheduled=False,
-    )
-    assert sent == []
+    assert raised(op.points, scheduled=False) == []
 
 
 # --- the same, through the real ingestion job ---------------------------------------------
@@ -284,16 +275,7 @@ class JobOperation:
         return summary
 
     def state_machine_event(self, state: str, run_type: str) -> None:
-        data = [
-            {
-                **datum,
-                "Dimensions": [
-                    {"Name": d["Name"], "Value": d.get("Value", run_type)}
-                    for d in datum["Dimensions"]
-                ],
-            }
-            for datum in STATE_MACHINE[state]["Parameters"]["MetricData"]
-        ]
+        data = state_machine_data(state, run_type)
         self.recorder.put_metric_data(Namespace="Lakegate", MetricData=data)
 
     def promote(self, at: datetime, summary: dict) -> None:
@@ -338,18 +320,7 @@ def test_thirty_five_days_of_the_real_job_raise_exactly_the_incidents_alarms(
             continue
         op.promote(day(d, 10), summary)
 
-    sent = alerts.evaluate_all(
-        DEFINITIONS,
-        op.recorder.points,
-        START,
-        START + timedelta(days=DAYS),
-        {"ingest": "transactions", "gold": "account_balances"},
-        ARN,
-    )
-    raised = [
-        (alerts.day_of(n.at - timedelta(seconds=1), START), n.alarm, n.state, n.topic) for n in sent
-    ]
-    assert raised == [
+    assert raised(op.recorder.points) == [
         (5, "quarantine-spike", "ALARM", "data-quality-p2"),
         (13, "gate-failure", "ALARM", "data-quality-p2"),
         (13, "validation-failure", "ALARM", "data-quality-p2"),
