@@ -63,6 +63,56 @@ def intrinsic_problems(definition: str) -> list[str]:
     return intrinsics.definition_problems(json.loads(definition), PATH_TYPES)
 
 
+# Every error name a Retry or Catch may match: the States language's own, and each
+# service error with where AWS documents that the service raises it. Errors of an
+# optimized or AWS SDK integration are named <Service>.<Error>, with the Exception
+# suffix added where the service's API reference has none (S3's NoSuchKey).
+STATES_ERRORS = {
+    "States.ALL", "States.HeartbeatTimeout", "States.Timeout", "States.TaskFailed",
+    "States.Permissions", "States.ResultPathMatchFailure", "States.ParameterPathFailure",
+    "States.QueryEvaluationError", "States.BranchFailed", "States.NoChoiceMatched",
+    "States.IntrinsicFailure", "States.ExceedToleratedFailureThreshold",
+    "States.ItemReaderFailed", "States.ResultWriterFailed",
+}  # fmt: skip
+SDK_NAMING = "https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html"
+GLUE_ERRORS = "https://docs.aws.amazon.com/glue/latest/dg/aws-glue-api-exceptions.html"
+# Throttling of glue:startJobRun has no exception of its own in Glue's model: Step
+# Functions reports it as Glue.AWSGlueException ("Rate exceeded ... ThrottlingException").
+GLUE_THROTTLING = "https://repost.aws/knowledge-center/glue-throttling-rate-exceeded"
+SERVICE_ERRORS = {
+    "Glue.ConcurrentRunsExceededException": ("glue:startJobRun", GLUE_ERRORS),
+    "Glue.InternalServiceException": ("glue:startJobRun", GLUE_ERRORS),
+    "Glue.OperationTimeoutException": ("glue:startJobRun", GLUE_ERRORS),
+    "Glue.ResourceNumberLimitExceededException": ("glue:startJobRun", GLUE_ERRORS),
+    "Glue.AWSGlueException": ("glue:startJobRun", GLUE_THROTTLING),
+    "S3.NoSuchKeyException": ("aws-sdk:s3:getObject", SDK_NAMING),
+}
+
+
+def error_name_problems(definition: str) -> list[str]:
+    """Retry and Catch error names no service raises where they are used: not a States
+    error, not in SERVICE_ERRORS, or listed for another task's resource."""
+    import json
+
+    problems = []
+    for name, state in json.loads(definition)["States"].items():
+        resource = state.get("Resource", "")
+        for kind in ("Retry", "Catch"):
+            for index, rule in enumerate(state.get(kind, [])):
+                for error in rule["ErrorEquals"]:
+                    if error in STATES_ERRORS:
+                        continue
+                    raised_by = SERVICE_ERRORS.get(error, (None,))[0]
+                    if raised_by is None:
+                        problems.append(f"{name}.{kind}[{index}]: {error} is raised by no service")
+                    elif f":{raised_by}" not in resource:
+                        problems.append(
+                            f"{name}.{kind}[{index}]: {error} comes from {raised_by},"
+                            f" not from {resource or 'this state'}"
+                        )
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m lakegate.asl --check`: render with example values and run statelint."""
     import subprocess
@@ -81,7 +131,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"intrinsic functions: {problem}")
     if not found:
         print(f"intrinsic functions: every argument in {TEMPLATE.name} has a type AWS accepts")
-    return result.returncode or (1 if found else 0)
+    wrong = error_name_problems(render(EXAMPLE_VALUES))
+    for problem in wrong:
+        print(f"error names: {problem}")
+    if not wrong:
+        print(f"error names: every Retry and Catch in {TEMPLATE.name} names an error AWS raises")
+    return result.returncode or (1 if found or wrong else 0)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,14 @@ import hcl2
 import pytest
 
 from lakegate import intrinsics
-from lakegate.asl import PATH_TYPES, TEMPLATE, intrinsic_problems, placeholders, render
+from lakegate.asl import (
+    PATH_TYPES,
+    TEMPLATE,
+    error_name_problems,
+    intrinsic_problems,
+    placeholders,
+    render,
+)
 from lakegate.metrics import (
     FAILURE_METRIC,
     GATE_FAILURE_METRIC,
@@ -161,3 +168,20 @@ def test_intrinsic_arguments_are_typed_from_the_paths_they_read(expression, prob
         assert found == []
     else:
         assert len(found) == 1 and problem in found[0], found
+
+
+def test_every_retry_and_catch_names_an_error_aws_raises():
+    """moto raises whatever name a test gives it; AWS names Glue throttling
+    Glue.AWSGlueException, so a retry on Glue.ThrottlingException never fires."""
+    assert error_name_problems(render(sample_values())) == []
+    template = TEMPLATE.read_text()
+    broken = template.replace('"Glue.AWSGlueException"', '"Glue.ThrottlingException"')
+    assert error_name_problems(render(sample_values(), broken)) == [
+        "RunETL.Retry[0]: Glue.ThrottlingException is raised by no service"
+    ]
+    misplaced = json.loads(render(sample_values()))
+    misplaced["States"]["RunETL"]["Retry"][0]["ErrorEquals"].append("S3.NoSuchKeyException")
+    assert error_name_problems(json.dumps(misplaced)) == [
+        "RunETL.Retry[0]: S3.NoSuchKeyException comes from aws-sdk:s3:getObject, not from"
+        " arn:aws:states:::glue:startJobRun.sync"
+    ]
