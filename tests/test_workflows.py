@@ -228,3 +228,19 @@ def test_manual_workflows_confirm_or_protect(workflow):
         for name, job in data["jobs"].items()
     )
     assert "confirm" in inputs or protected, workflow.name
+
+
+def test_apply_uses_the_provider_lock_the_plan_was_made_with():
+    """upload-artifact v4.4+ leaves hidden files out unless told: the plan's
+    .terraform.lock.hcl would be lost and apply would resolve the providers again."""
+    reusable = jobs(ROOT / ".github/workflows/deploy-environment.yml")
+    (upload,) = [
+        s
+        for s in steps(reusable["plan"])
+        if str(s.get("uses", "")).startswith("actions/upload-artifact@")
+    ]
+    assert ".terraform.lock.hcl" in upload["with"]["path"]
+    assert upload["with"]["include-hidden-files"] is True
+    script = " ".join(s.get("run", "") for s in steps(reusable["apply"]))
+    assert "init -input=false -lockfile=readonly" in script
+    assert 'test -f "infra/envs/$ENVIRONMENT/.terraform.lock.hcl"' in script
