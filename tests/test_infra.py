@@ -346,6 +346,7 @@ def _policy_statements(folder: Path, name: str) -> list[dict]:
                             "actions": [unquote(a) for a in st.get("actions", [])],
                             "resources": [unquote(r) for r in st.get("resources", [])],
                             "condition": st.get("condition"),
+                            "effect": unquote(st.get("effect", '"Allow"')),
                         }
                         for st in body.get("statement", [])
                     ]
@@ -364,3 +365,52 @@ def test_a_missing_success_is_no_such_key_to_the_state_machine():
     assert any(set(s["resources"]) >= buckets and not s.get("condition") for s in lists)
     asl = (ROOT / "state_machine/ingest.asl.json").read_text()
     assert '"ErrorEquals": ["S3.NoSuchKeyException"]' in asl
+
+
+# The IAM service prefix of each kind of resource the environments deploy.
+SERVICE_OF = {
+    "aws_s3": "s3",
+    "aws_kms": "kms",
+    "aws_iam": "iam",
+    "aws_glue": "glue",
+    "aws_sfn": "states",
+    "aws_cloudwatch_event": "events",
+    "aws_cloudwatch_metric_alarm": "cloudwatch",
+    "aws_cloudwatch_dashboard": "cloudwatch",
+    "aws_cloudwatch_log": "logs",
+    "aws_sns": "sns",
+    "aws_athena": "athena",
+    "aws_chatbot": "chatbot",
+}
+
+
+def test_the_deployer_may_manage_every_kind_of_resource_an_environment_has():
+    deployed = {
+        tf_type
+        for module in MODULES
+        if module.name not in ("github_oidc", "github_trust")  # bootstrap applies those
+        for (tf_type, _) in resources(module)
+    }
+    granted = {
+        action.split(":")[0]
+        for s in _policy_statements(INFRA / "modules/github_oidc", "deployer")
+        if s["effect"] == "Allow"
+        for action in s["actions"]
+    }
+    for tf_type in sorted(deployed):
+        prefix = max((p for p in SERVICE_OF if tf_type.startswith(p)), key=len, default=None)
+        assert prefix, f"{tf_type}: add its IAM service to SERVICE_OF"
+        assert SERVICE_OF[prefix] in granted, f"the deployer cannot manage {tf_type}"
+
+
+def test_the_deployer_cannot_attach_any_managed_policy_or_change_its_own_role():
+    statements = _policy_statements(INFRA / "modules/github_oidc", "deployer")
+    attaching = [s for s in statements if "iam:AttachRolePolicy" in s["actions"]]
+    assert len(attaching) == 1 and attaching[0]["condition"], "AttachRolePolicy is conditioned"
+    (condition,) = attaching[0]["condition"]
+    assert unquote(condition["variable"]) == "iam:PolicyARN"
+    allowed = [unquote(v) for v in condition["values"]]
+    assert not any("AdministratorAccess" in v or v.endswith(":policy/*") for v in allowed)
+    source = text(INFRA / "modules/github_oidc")
+    assert 'sid       = "NeverTheDeployRoles"' in source
+    assert "role/${local.name}-deployer" in source and "role/${local.name}-planner" in source

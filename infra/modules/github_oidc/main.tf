@@ -74,8 +74,8 @@ data "aws_iam_policy_document" "deployer" {
     actions = [
       "iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy",
       "iam:TagRole", "iam:UntagRole", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
-      "iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy",
-      "iam:DetachRolePolicy", "iam:ListInstanceProfilesForRole", "iam:CreatePolicy", "iam:DeletePolicy",
+      "iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy",
+      "iam:ListInstanceProfilesForRole", "iam:CreatePolicy", "iam:DeletePolicy",
       "iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:CreatePolicyVersion",
       "iam:DeletePolicyVersion", "iam:TagPolicy", "iam:UntagPolicy",
     ]
@@ -83,6 +83,42 @@ data "aws_iam_policy_document" "deployer" {
       "${local.arn}:iam::${local.account}:role/${local.name}-*",
       "${local.arn}:iam::${local.account}:policy/${local.name}-*",
     ]
+  }
+
+  # Managed policies attach only if they are this environment's own or the read-only
+  # CloudWatch policy the Slack channel role uses: never AdministratorAccess.
+  statement {
+    sid       = "AttachOnlyTheseManagedPolicies"
+    actions   = ["iam:AttachRolePolicy", "iam:DetachRolePolicy"]
+    resources = ["${local.arn}:iam::${local.account}:role/${local.name}-*"]
+
+    condition {
+      test     = "ArnLike"
+      variable = "iam:PolicyARN"
+      values = [
+        "${local.arn}:iam::${local.account}:policy/${local.name}-*",
+        "${local.arn}:iam::aws:policy/CloudWatchReadOnlyAccess",
+      ]
+    }
+  }
+
+  # The deploy roles match the role pattern above; they are bootstrap's, never changed
+  # by a deployment.
+  statement {
+    sid       = "NeverTheDeployRoles"
+    effect    = "Deny"
+    actions   = ["iam:*"]
+    resources = ["${local.arn}:iam::${local.account}:role/${local.name}-deployer", "${local.arn}:iam::${local.account}:role/${local.name}-planner"]
+  }
+
+  statement {
+    sid = "SlackChannelsThroughChatbot"
+    actions = [
+      "chatbot:CreateSlackChannelConfiguration", "chatbot:UpdateSlackChannelConfiguration",
+      "chatbot:DeleteSlackChannelConfiguration", "chatbot:TagResource", "chatbot:UntagResource",
+      "chatbot:ListTagsForResource",
+    ]
+    resources = ["${local.arn}:chatbot::${local.account}:chat-configuration/slack-channel/${local.name}-*"]
   }
 
   statement {
@@ -93,7 +129,7 @@ data "aws_iam_policy_document" "deployer" {
     condition {
       test     = "StringEquals"
       variable = "iam:PassedToService"
-      values   = ["glue.amazonaws.com", "states.amazonaws.com", "events.amazonaws.com"]
+      values   = ["glue.amazonaws.com", "states.amazonaws.com", "events.amazonaws.com", "chatbot.amazonaws.com"]
     }
   }
 
@@ -148,6 +184,7 @@ data "aws_iam_policy_document" "deployer" {
       "cloudwatch:DescribeAlarms", "logs:DescribeLogGroups", "logs:ListTagsForResource",
       "states:ListStateMachines", "sns:ListTopics", "kms:ListAliases", "kms:ListKeys",
       "events:ListRules", "athena:ListWorkGroups", "glue:GetJobs", "glue:GetDatabases",
+      "chatbot:DescribeSlackChannelConfigurations",
       # A state machine with logging: Step Functions sets up vended-log delivery as the caller.
       "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
       "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
