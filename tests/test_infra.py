@@ -10,6 +10,7 @@ from pathlib import Path
 
 import hcl2
 import pytest
+import yaml
 
 from glue_jobs.ingest_transactions import OPTIONAL, REQUIRED
 from glue_jobs.schemas import PARTITION_FIELDS, SILVER_SCHEMAS
@@ -319,10 +320,11 @@ def test_oidc_roles_trust_only_this_repository_and_audience():
         'deploy_subject = "repo:${var.github_repository}:environment:${var.environment}"' in source
     )
     (local_values,) = parsed(INFRA / "modules/github_oidc")["locals"]
-    assert [unquote(s) for s in local_values["plan_subjects"]] == [
-        "repo:${var.github_repository}:pull_request",
-        "repo:${var.github_repository}:ref:refs/heads/main",
-    ]
+    plan_subjects = re.sub(r"\s+", " ", str(local_values["plan_subjects"]))
+    assert 'var.environment == "prod" ? [] : ["repo:${var.github_repository}:pull_request"]' in (
+        plan_subjects
+    ), "a pull request never assumes prod's planner"
+    assert "repo:${var.github_repository}:ref:refs/heads/main" in plan_subjects
     iam = labelled(INFRA / "modules/iam", "module")
     assert [unquote(s) for s in iam["promoter_trust"]["subjects"]] == [
         "${local.github_sub}:environment:promote-${var.environment}"
@@ -414,3 +416,22 @@ def test_the_deployer_cannot_attach_any_managed_policy_or_change_its_own_role():
     source = text(INFRA / "modules/github_oidc")
     assert 'sid       = "NeverTheDeployRoles"' in source
     assert "role/${local.name}-deployer" in source and "role/${local.name}-planner" in source
+
+
+def test_the_planner_reads_configuration_not_the_account():
+    """ReadOnlyAccess would let any same-repository pull request read every table, log
+    and parameter of the account; the planner gets the reads a plan makes, scoped."""
+    oidc = INFRA / "modules/github_oidc"
+    assert not [k for k in resources(oidc) if k[0] == "aws_iam_role_policy_attachment"]
+    assert ":policy/ReadOnlyAccess" not in text(oidc)
+    statements = _policy_statements(oidc, "planner")
+    allowed = [s for s in statements if s["effect"] == "Allow"]
+    object_reads = [r for s in allowed if "s3:GetObject" in s["actions"] for r in s["resources"]]
+    assert object_reads == ["${var.state_bucket_arn}", "${var.state_bucket_arn}/*"]
+    for s in allowed:
+        for action in s["actions"]:
+            verb = action.split(":")[1]
+            assert verb.startswith(("Get", "List", "Describe")), action
+            assert action not in ("logs:GetLogEvents", "states:DescribeExecution"), action
+    plan = yaml.safe_load((ROOT / ".github/workflows/deploy.yml").read_text())["jobs"]["plan"]
+    assert plan["strategy"]["matrix"]["environment"] == ["dev", "sit"]

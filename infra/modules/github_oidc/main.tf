@@ -4,12 +4,13 @@ locals {
   arn     = "arn:${data.aws_partition.current.partition}"
   region  = data.aws_region.current.region
   # GitHub's OIDC subjects: a job in a GitHub environment; a pull request; a job on main
-  # outside any environment (the plan step of a deployment).
+  # outside any environment (the plan step of a deployment). A pull request may plan dev
+  # and sit, never prod: prod is planned from main only.
   deploy_subject = "repo:${var.github_repository}:environment:${var.environment}"
-  plan_subjects = [
-    "repo:${var.github_repository}:pull_request",
-    "repo:${var.github_repository}:ref:refs/heads/main",
-  ]
+  plan_subjects = concat(
+    var.environment == "prod" ? [] : ["repo:${var.github_repository}:pull_request"],
+    ["repo:${var.github_repository}:ref:refs/heads/main"],
+  )
 }
 
 data "aws_caller_identity" "current" {}
@@ -209,7 +210,8 @@ resource "aws_iam_role_policy" "deployer" {
 }
 
 # --- Planner: read-only, for `terraform plan` on pull requests and before each deployment.
-# It can read configuration and the state, never object data in the lake.
+# It reads the configuration of this environment's resources and the state; never object
+# data, log events, execution inputs or any other account data (no ReadOnlyAccess).
 module "trust_planner" {
   source = "../github_trust"
 
@@ -218,10 +220,56 @@ module "trust_planner" {
 }
 
 data "aws_iam_policy_document" "planner" {
+  #checkov:skip=CKV_AWS_356:the Describe/List/Get calls a plan's refresh makes on IAM, KMS, CloudWatch, Chatbot and tag APIs are not resource-scopable; none returns data.
   statement {
     sid       = "ReadTheState"
     actions   = ["s3:ListBucket", "s3:GetObject"]
     resources = [var.state_bucket_arn, "${var.state_bucket_arn}/*"]
+  }
+
+  # Bucket configuration only: object-level reads need object ARNs, not granted here.
+  statement {
+    sid       = "ReadBucketConfiguration"
+    actions   = ["s3:GetBucket*", "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration", "s3:GetReplicationConfiguration", "s3:GetAccelerateConfiguration", "s3:GetIntelligentTieringConfiguration", "s3:GetInventoryConfiguration", "s3:GetAnalyticsConfiguration", "s3:GetMetricsConfiguration", "s3:ListBucket"]
+    resources = ["${local.arn}:s3:::${local.name}-*"]
+  }
+
+  statement {
+    sid = "ReadThisEnvironmentsResources"
+    actions = [
+      "glue:GetJob", "glue:GetDatabase", "glue:GetTable", "glue:GetTags",
+      "states:DescribeStateMachine", "states:ListTagsForResource",
+      "events:DescribeRule", "events:ListTargetsByRule", "events:ListTagsForResource",
+      "sns:GetTopicAttributes", "sns:ListTagsForResource", "sns:ListSubscriptionsByTopic",
+      "athena:GetWorkGroup", "athena:ListTagsForResource",
+      "logs:ListTagsLogGroup",
+    ]
+    resources = [
+      "${local.arn}:glue:${local.region}:${local.account}:catalog",
+      "${local.arn}:glue:${local.region}:${local.account}:database/${replace(local.name, "-", "_")}",
+      "${local.arn}:glue:${local.region}:${local.account}:table/${replace(local.name, "-", "_")}/*",
+      "${local.arn}:glue:${local.region}:${local.account}:job/${local.name}-*",
+      "${local.arn}:states:${local.region}:${local.account}:stateMachine:${local.name}-*",
+      "${local.arn}:events:${local.region}:${local.account}:rule/${local.name}-*",
+      "${local.arn}:sns:${local.region}:${local.account}:${local.name}-*",
+      "${local.arn}:athena:${local.region}:${local.account}:workgroup/${local.name}-*",
+      "${local.arn}:logs:${local.region}:${local.account}:log-group:*",
+    ]
+  }
+
+  statement {
+    sid = "DescribeCallsAPlanMakes"
+    actions = [
+      "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
+      "iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions",
+      "iam:GetOpenIDConnectProvider", "iam:ListOpenIDConnectProviders",
+      "kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags",
+      "kms:ListAliases", "cloudwatch:DescribeAlarms", "cloudwatch:GetDashboard",
+      "cloudwatch:ListTagsForResource", "logs:DescribeLogGroups", "logs:ListTagsForResource",
+      "glue:GetSecurityConfiguration", "sns:GetSubscriptionAttributes",
+      "chatbot:DescribeSlackChannelConfigurations", "chatbot:ListTagsForResource",
+    ]
+    resources = ["*"]
   }
 
   statement {
@@ -251,11 +299,6 @@ resource "aws_iam_role" "planner" {
   assume_role_policy   = module.trust_planner.json
   max_session_duration = 3600
   tags                 = var.tags
-}
-
-resource "aws_iam_role_policy_attachment" "planner_read_only" {
-  role       = aws_iam_role.planner.name
-  policy_arn = "${local.arn}:iam::aws:policy/ReadOnlyAccess"
 }
 
 resource "aws_iam_role_policy" "planner" {
