@@ -348,14 +348,16 @@ def cloudwatch_metric_data(summary: Mapping, gold_dataset: str | None = None) ->
         for dims in (by_dataset, by_run_type)
     ]
     if gold_dataset and publication.get("gold_lag_hours") is not None:
-        data.append(
+        gold = [{"Name": METRIC_DIMENSION, "Value": gold_dataset}]
+        data += [
             {
                 "MetricName": GOLD_LAG_METRIC,
                 "Value": float(publication["gold_lag_hours"]),
                 "Unit": "None",
-                "Dimensions": [{"Name": METRIC_DIMENSION, "Value": gold_dataset}],
+                "Dimensions": dims,
             }
-        )
+            for dims in (gold, [*gold, {"Name": RUN_TYPE_DIMENSION, "Value": run_type}])
+        ]
     return data
 
 

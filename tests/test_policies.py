@@ -166,9 +166,18 @@ def test_cloudwatch_data_uses_the_shared_metric_names():
         ("ErrorTypeRate", 0.1, [*by_dataset, error_type]),
         ("ErrorTypeRate", 0.1, [*by_run_type, error_type]),
     ]
-    (lag,) = [d for d in data if d["MetricName"] == "GoldLagHours"]
+    lags = [d for d in data if d["MetricName"] == "GoldLagHours"]
     gold = [{"Name": "Dataset", "Value": "account_balances"}]
-    assert (lag["Value"], lag["Dimensions"]) == (3.0, gold)
+    assert [(d["Value"], d["Dimensions"]) for d in lags] == [
+        (3.0, gold),
+        (3.0, [*gold, {"Name": "RunType", "Value": "scheduled"}]),
+    ]
+    # Every metric is published with the dataset alone and with the run type too.
+    names = {d["MetricName"] for d in data}
+    for name in names:
+        sets = {tuple(x["Name"] for x in d["Dimensions"] if x["Name"] != "ErrorType")
+                for d in data if d["MetricName"] == name}  # fmt: skip
+        assert sets == {("Dataset",), ("Dataset", "RunType")}, name
     assert not any(d["MetricName"] == "GoldLagHours" for d in cloudwatch_metric_data(summary))
 
 
