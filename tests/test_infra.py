@@ -435,3 +435,12 @@ def test_the_planner_reads_configuration_not_the_account():
             assert action not in ("logs:GetLogEvents", "states:DescribeExecution"), action
     plan = yaml.safe_load((ROOT / ".github/workflows/deploy.yml").read_text())["jobs"]["plan"]
     assert plan["strategy"]["matrix"]["environment"] == ["dev", "sit"]
+
+
+def test_no_lifecycle_rule_expires_condemned_rows():
+    """SPEC §4: condemned data is deleted only by a command that records an approval."""
+    storage = text(INFRA / "modules/storage")
+    retention = re.search(r"retention = (.*?)\n  \]", storage, re.S).group(1)
+    assert "quarantine/" in retention and "condemned" not in retention
+    for config in CONFIGS:
+        assert "condemned_retention" not in text(config), config

@@ -25,6 +25,5 @@ module "lakegate" {
   number_of_workers         = 2
   schedule_enabled          = false
   quarantine_retention_days = null
-  condemned_retention_days  = null
   force_destroy             = true
 }

@@ -25,6 +25,5 @@ module "lakegate" {
   number_of_workers         = 10
   schedule_enabled          = true
   quarantine_retention_days = 730
-  condemned_retention_days  = 2557
   force_destroy             = false
 }

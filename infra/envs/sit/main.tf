@@ -25,6 +25,5 @@ module "lakegate" {
   number_of_workers         = 2
   schedule_enabled          = true
   quarantine_retention_days = 180
-  condemned_retention_days  = 365
   force_destroy             = false
 }

@@ -12,7 +12,6 @@ module "storage" {
   environment               = var.environment
   datasets                  = concat([var.dataset], var.domains)
   quarantine_retention_days = var.quarantine_retention_days
-  condemned_retention_days  = var.condemned_retention_days
   force_destroy             = var.force_destroy
   tags                      = var.tags
 }

@@ -95,12 +95,6 @@ variable "quarantine_retention_days" {
   default     = null
 }
 
-variable "condemned_retention_days" {
-  description = "Days condemned rows are kept (null: until purge-condemned)."
-  type        = number
-  default     = null
-}
-
 variable "force_destroy" {
   description = "Allow destroying non-empty buckets (never in prod)."
   type        = bool

@@ -3,14 +3,11 @@ locals {
   # The five lake buckets; lakegate.layout.BUCKETS and lakegate.aws.bucket_names use the same roles.
   roles   = toset(["bronze", "silver", "gold", "quarantine", "artifacts"])
   buckets = { for role in local.roles : role => "${local.name}-${role}" }
-  retention = concat(
-    var.quarantine_retention_days == null ? [] : [
-      for d in var.datasets : { id = "retain-${d}-quarantine", prefix = "${d}/quarantine/", days = var.quarantine_retention_days }
-    ],
-    var.condemned_retention_days == null ? [] : [
-      for d in var.datasets : { id = "retain-${d}-condemned", prefix = "${d}/condemned/", days = var.condemned_retention_days }
-    ],
-  )
+  # Quarantined rows may expire; condemned rows never do (SPEC §4): they are deleted
+  # only by `lakegate purge-condemned`, which records a named approval.
+  retention = var.quarantine_retention_days == null ? [] : [
+    for d in var.datasets : { id = "retain-${d}-quarantine", prefix = "${d}/quarantine/", days = var.quarantine_retention_days }
+  ]
 }
 
 data "aws_caller_identity" "current" {}

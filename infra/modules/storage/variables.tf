@@ -20,7 +20,7 @@ variable "environment" {
 }
 
 variable "datasets" {
-  description = "Datasets whose quarantine and condemned prefixes get retention rules."
+  description = "Datasets whose quarantine prefixes get retention rules."
   type        = list(string)
   default     = ["transactions"]
 
@@ -50,18 +50,6 @@ variable "quarantine_retention_days" {
   validation {
     condition     = var.quarantine_retention_days == null || try(var.quarantine_retention_days >= 30, false)
     error_message = "quarantine_retention_days must be null or at least 30 (rows must outlive their retries)."
-  }
-}
-
-variable "condemned_retention_days" {
-  description = "Days condemned rows are kept (null keeps them until purge-condemned)."
-  type        = number
-  default     = null
-  nullable    = true
-
-  validation {
-    condition     = var.condemned_retention_days == null || try(var.condemned_retention_days >= 30, false)
-    error_message = "condemned_retention_days must be null or at least 30."
   }
 }
 
