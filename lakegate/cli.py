@@ -352,9 +352,23 @@ def cmd_review(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _approvals(args: argparse.Namespace):
+    """The approvers an approval system recorded (--approvals), or None for --approver."""
+    if args.approvals is None:
+        if not args.approver:
+            raise BadArgument("give --approver NAME, or --approvals FILE with --requested-by")
+        return None
+    if not args.requested_by or not getattr(args, "env", None):
+        raise BadArgument("--approvals needs --requested-by and --env")
+    from promotion.approvals import read_github
+
+    return read_github(Path(args.approvals), f"promote-{args.env}", args.requested_by)
+
+
 def cmd_promote(args: argparse.Namespace) -> int:
     promoter = _promoter(args)
-    version = promoter.promote(validate_run_id(args.run_id), args.approver, args.reason)
+    approvals = _approvals(args)
+    version = promoter.promote(validate_run_id(args.run_id), args.approver, args.reason, approvals)
     print(
         f"Published {args.dataset} version {version.version}: run {args.run_id} approved by"
         f" {version.approved_by} ({version.reason})"
@@ -365,7 +379,10 @@ def cmd_promote(args: argparse.Namespace) -> int:
 
 
 def cmd_reject(args: argparse.Namespace) -> int:
-    key = _promoter(args).reject(validate_run_id(args.run_id), args.approver, args.reason)
+    approvals = _approvals(args)
+    key = _promoter(args).reject(
+        validate_run_id(args.run_id), args.approver, args.reason, approvals
+    )
     print(f"Rejected run {args.run_id}; recorded as {key}")
     return EXIT_OK
 
@@ -425,9 +442,19 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _decision(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--approver", required=True, help="the person deciding (recorded)")
+def _decision(parser: argparse.ArgumentParser, approvals: bool = False) -> None:
+    parser.add_argument("--approver", required=not approvals, help="the person deciding (recorded)")
     parser.add_argument("--reason", required=True, help="why (recorded)")
+    if approvals:
+        parser.add_argument(
+            "--approvals",
+            metavar="FILE",
+            help="instead of --approver: GitHub's approvals of this workflow run (JSON of"
+            " GET /repos/{repo}/actions/runs/{id}/approvals); the reviewers of environment"
+            " promote-<env> who approved are recorded, and the requester may not be the"
+            " only one",
+        )
+        parser.add_argument("--requested-by", help="with --approvals: who asked (recorded)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -572,7 +599,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     promote.add_argument("run_id", metavar="RUN_ID")
     _add_common(promote)
-    _decision(promote)
+    _decision(promote, approvals=True)
     promote.set_defaults(handler=cmd_promote)
 
     reject = sub.add_parser(
@@ -582,7 +609,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reject.add_argument("run_id", metavar="RUN_ID")
     _add_common(reject)
-    _decision(reject)
+    _decision(reject, approvals=True)
     reject.set_defaults(handler=cmd_reject)
 
     rollback = sub.add_parser(

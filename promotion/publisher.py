@@ -22,6 +22,7 @@ from lakegate.metrics import key_metrics
 from lakegate.pointer import Latest, read_latest
 from lakegate.storage import Lake, ObjectNotFound
 from promotion import audit
+from promotion.approvals import Approvals
 from promotion.gate import GateResult, evaluate
 from promotion.plan import Approval, Version, plan_promotion, plan_rollback
 
@@ -100,22 +101,29 @@ class Promoter:
         )
 
     # deciding ----------------------------------------------------------------------
-    def _approval(self, approver: str, reason: str) -> Approval:
+    def _approval(
+        self, approver: str | None, reason: str, approvals: Approvals | None = None
+    ) -> Approval:
+        if approvals is not None:
+            approver = approvals.approved_by
         return Approval(
-            approved_by=validate_person(approver, "approver", 200),
+            approved_by=validate_person(approver or "", "approver", 200),
             reason=validate_person(reason, "reason", 2000),
             caller=self.caller(),
             at=_iso(self.now()),
         )
 
-    def promote(self, run_id: str, approver: str, reason: str) -> Version:
-        approval = self._approval(approver, reason)
+    def promote(
+        self, run_id: str, approver: str | None, reason: str, approvals: Approvals | None = None
+    ) -> Version:
+        approval = self._approval(approver, reason, approvals)
         summary = self.summary(run_id)
         latest, current = self.current()
         gate = self.gate(run_id, summary, current)
         event = {
             "run_id": run_id,
             "approver": approval.approved_by,
+            **(approvals.to_event() if approvals else {}),
             "reason": approval.reason,
             "caller": approval.caller,
             "gate": gate.to_dict(),
@@ -136,8 +144,10 @@ class Promoter:
         self._publish_recorded(version, latest, event, "promote-conflict")
         return version
 
-    def reject(self, run_id: str, approver: str, reason: str) -> str:
-        approval = self._approval(approver, reason)
+    def reject(
+        self, run_id: str, approver: str | None, reason: str, approvals: Approvals | None = None
+    ) -> str:
+        approval = self._approval(approver, reason, approvals)
         summary = self.summary(run_id)
         if summary is None and not any(ref.run_id == run_id for ref in self._run_refs()):
             raise BadArgument(f"run {run_id} does not exist for {self.dataset}")
@@ -150,6 +160,7 @@ class Promoter:
             {
                 "run_id": run_id,
                 "approver": approval.approved_by,
+                **(approvals.to_event() if approvals else {}),
                 "reason": approval.reason,
                 "caller": approval.caller,
                 "gate": self.gate(run_id, summary, current).to_dict(),

@@ -177,11 +177,17 @@ def test_prod_is_applied_only_from_main_in_the_prod_environment():
         assert call["needs"] == "guard"
 
 
-def test_promote_and_backfill_run_in_protected_environments_as_the_actor():
+def test_promote_and_backfill_run_in_protected_environments_recording_the_approvers():
     promote = jobs(ROOT / ".github/workflows/promote.yml")["promote"]
     assert promote["environment"]["name"] == "promote-${{ inputs.environment }}"
     (run,) = [s for s in steps(promote) if "lakegate promote" in s.get("run", "")]
-    assert run["env"]["ACTOR"] == "${{ github.actor }}" and '--approver "$ACTOR"' in run["run"]
+    # The reviewers who approved are recorded, the actor only as the requester.
+    assert "--approver" not in run["run"]
+    assert '--approvals "$RUNNER_TEMP/approvals.json" --requested-by "$ACTOR"' in run["run"]
+    assert run["env"]["ACTOR"] == "${{ github.actor }}"
+    (fetch,) = [s for s in steps(promote) if s.get("run", "").startswith("gh api")]
+    assert 'gh api "repos/$REPOSITORY/actions/runs/$WORKFLOW_RUN/approvals"' in fetch["run"]
+    assert promote["permissions"]["actions"] == "read"
     backfill = jobs(ROOT / ".github/workflows/backfill.yml")["backfill"]
     assert backfill["environment"]["name"] == "operate-${{ inputs.environment }}"
     assert any("lakegate backfill" in s.get("run", "") for s in steps(backfill))
