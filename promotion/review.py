@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import shlex
 from dataclasses import dataclass
@@ -163,6 +162,7 @@ def failed_row_sample(
 ) -> list[dict]:
     """Up to `per_class` failed rows of each error class (quarantined, then condemned),
     in file and line order; stops reading once every class has its rows."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     wanted = {t: min(n, per_class) for t, n in distribution.items()}
@@ -177,12 +177,11 @@ def failed_row_sample(
                 break
             if not item.key.endswith(".parquet"):
                 continue
-            # Single-threaded: a sample needs no thread pool, and pyarrow's pool can abort
-            # the process at interpreter exit.
-            table = pq.read_table(
-                io.BytesIO(store.read_bytes(item.key)),
-                columns=list(SAMPLE_COLUMNS),
-                use_threads=False,
+            # ParquetFile, not read_table: read_table's dataset layer starts pyarrow's IO
+            # thread pool even with use_threads=False, and a pool alive at interpreter
+            # exit can abort the process ("terminate called without an active exception").
+            table = pq.ParquetFile(pa.BufferReader(store.read_bytes(item.key))).read(
+                columns=list(SAMPLE_COLUMNS), use_threads=False
             )
             for row in table.to_pylist():
                 rows = found.setdefault(row["error_type"], [])

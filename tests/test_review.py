@@ -497,3 +497,31 @@ def test_runs_shows_a_halted_runs_metrics(tmp_path):
     p = Promoter(lake, dataset_config("transactions"), lambda: "test")
     (row,) = list_runs(p)
     assert (row.status, row.summary["input_rows"]) == ("halted", 20)
+
+
+def test_the_failed_row_sample_starts_no_thread_pool(tmp_path):
+    """A native thread pool alive at interpreter exit can abort `lakegate review`
+    ("terminate called without an active exception"): the sample is read without one."""
+    import subprocess
+    import sys
+
+    lake = Lake.local(tmp_path / "lake")
+    make_run(lake, "q", {MAR: 10})
+    _quarantine_file(lake, "q", 25)
+    script = f"""
+import os
+from lakegate.config import dataset_config
+from lakegate.storage import Lake
+from promotion.publisher import Promoter
+from promotion.review import failed_row_sample
+import pyarrow
+promoter = Promoter(Lake.local({str(tmp_path / "lake")!r}), dataset_config("transactions"),
+                    lambda: "test")
+before = len(os.listdir("/proc/self/task"))
+sample = failed_row_sample(promoter, "q", {{"TYPE_ERROR": 25}})
+print(len(sample), len(os.listdir("/proc/self/task")) - before)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.split() == ["3", "0"]
