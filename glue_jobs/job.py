@@ -398,14 +398,12 @@ def run_ingest(
             "lookback_months": cfg.lookback_months,
         },
     }
-    # A halted run wrote no partition by design: none of its months is missing.
-    summary["missing_partitions"] = (
-        None if tripped else metrics.missing_partitions(summary, cfg.partition_grace_days)
-    )
-    body = (json.dumps(summary, indent=2) + "\n").encode()
     if tripped:
         summary["halted"] = {"tripped": tripped, "threshold": cfg.breaker_threshold}
-        body = (json.dumps(summary, indent=2) + "\n").encode()
+    # None for a halted run: it wrote no partition by design.
+    summary["missing_partitions"] = metrics.missing_partitions(summary, cfg.partition_grace_days)
+    body = (json.dumps(summary, indent=2) + "\n").encode()
+    if tripped:
         lake["quarantine"].write_bytes(
             layout.halted_key(ds, request.run_id), body, if_none_match=True
         )

@@ -12,7 +12,7 @@ import json
 import math
 import statistics
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -323,11 +323,6 @@ class Notification:
     value: float | None
 
 
-@dataclass
-class _Series:
-    by_period: dict[int, list[float]] = field(default_factory=dict)
-
-
 def _aggregate(values: list[float], statistic: str) -> float:
     return {
         "Sum": sum,
@@ -476,7 +471,10 @@ if __name__ == "__main__":
 
     if sys.argv[1:] != ["--table"]:
         sys.exit("usage: python -m lakegate.alerts --table")
-    print(alert_table(load()), end="")
+    try:
+        print(alert_table(load()), end="")
+    except AlertDefinitionError as error:
+        sys.exit(str(error))
 
 
 class Recorder:
