@@ -355,20 +355,6 @@ def _policy_statements(folder: Path, name: str) -> list[dict]:
     return found
 
 
-def test_a_missing_success_is_no_such_key_to_the_state_machine():
-    """S3 answers a missing key with 403, not NoSuchKey, to a caller that may not list the
-    bucket: the _SUCCESS retry (on S3.NoSuchKeyException) would never fire on AWS."""
-    statements = _policy_statements(INFRA / "modules/orchestration", "state_machine")
-    reads = [r for s in statements if "s3:GetObject" in s["actions"] for r in s["resources"]]
-    assert reads and all("_SUCCESS" in r for r in reads)
-    lists = [s for s in statements if "s3:ListBucket" in s["actions"]]
-    buckets = {r.split("}/")[0] + "}" for r in reads}
-    assert buckets == {"${var.silver_bucket_arn}"}
-    assert any(set(s["resources"]) >= buckets and not s.get("condition") for s in lists)
-    asl = (ROOT / "state_machine/ingest.asl.json").read_text()
-    assert '"ErrorEquals": ["S3.NoSuchKeyException"]' in asl
-
-
 # The IAM service prefix of each kind of resource the environments deploy.
 SERVICE_OF = {
     "aws_s3": "s3",

@@ -111,30 +111,13 @@ resource "aws_iam_role_policy" "promoter" {
   policy = templatefile("${path.module}/policies/promoter.json.tftpl", local.policy_values)
 }
 
-# --- The operator role: the backfill workflow (environment operate-<env>) starts executions.
+# --- The operator role: the backfill workflow (environment operate-<env>) starts executions,
+# files corrections and starts the gold job (policies/operator.json.tftpl).
 module "operator_trust" {
   source = "../github_trust"
 
   oidc_provider_arn = var.github_oidc_provider_arn
   subjects          = ["${local.github_sub}:environment:operate-${var.environment}"]
-}
-
-data "aws_iam_policy_document" "operator" {
-  statement {
-    sid     = "StartAndWatchIngestion"
-    actions = ["states:StartExecution", "states:DescribeExecution", "states:DescribeStateMachine"]
-    resources = [
-      "arn:${data.aws_partition.current.partition}:states:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:stateMachine:${local.name}-*",
-      "arn:${data.aws_partition.current.partition}:states:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:execution:${local.name}-*:*",
-    ]
-  }
-
-  # lakegate backfill --env finds the state machine by name; listing has no resource scope.
-  statement {
-    sid       = "FindTheStateMachine"
-    actions   = ["states:ListStateMachines"]
-    resources = ["*"]
-  }
 }
 
 resource "aws_iam_role" "operator" {
@@ -148,7 +131,7 @@ resource "aws_iam_role" "operator" {
 resource "aws_iam_role_policy" "operator" {
   name   = "backfill"
   role   = aws_iam_role.operator.id
-  policy = data.aws_iam_policy_document.operator.json
+  policy = templatefile("${path.module}/policies/operator.json.tftpl", local.policy_values)
 }
 
 # --- Persona policies (attach them to SSO permission sets or groups), and optional roles.

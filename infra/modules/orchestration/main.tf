@@ -100,69 +100,19 @@ data "aws_iam_policy_document" "assume_states" {
   }
 }
 
-data "aws_iam_policy_document" "state_machine" {
-  statement {
-    sid       = "RunTheGlueJob"
-    actions   = ["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns", "glue:BatchStopJobRun"]
-    resources = [var.glue_job_arn]
-  }
-
-  statement {
-    sid       = "ReadRunSummaries"
-    actions   = ["s3:GetObject"]
-    resources = ["${var.silver_bucket_arn}/${var.dataset}/schema_v=*/run_id=*/_SUCCESS"]
-  }
-
-  # The state machine polls for _SUCCESS before it exists. S3 answers a missing key with
-  # 404 NoSuchKey (which the ValidateOutput retry waits on) only to a caller that may
-  # list the bucket; to any other it answers 403 AccessDenied, and the run would fail
-  # at once. The grant has no s3:prefix condition: that key is not part of a GetObject
-  # request, so such a condition could not be met by the check S3 makes.
-  statement {
-    sid       = "SeeMissingRunSummaries"
-    actions   = ["s3:ListBucket"]
-    resources = [var.silver_bucket_arn]
-  }
-
-  statement {
-    sid       = "DecryptRunSummaries"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [var.kms_key_arn]
-  }
-
-  statement {
-    sid       = "Notify"
-    actions   = ["sns:Publish"]
-    resources = [for topic in aws_sns_topic.this : topic.arn]
-  }
-
-  statement {
-    sid       = "CountFailures"
-    actions   = ["cloudwatch:PutMetricData"]
-    resources = ["*"]
-
-    condition {
-      test     = "StringEquals"
-      variable = "cloudwatch:namespace"
-      values   = ["Lakegate"]
-    }
-  }
-
-  statement {
-    sid = "DeliverExecutionLogs"
-    actions = [
-      "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
-      "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
-      "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
-    ]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "Tracing"
-    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-    resources = ["*"]
-  }
+# The state machine's grant (policies/state_machine.json.tftpl). It reads _SUCCESS
+# before it exists: S3 answers a missing key with 404 NoSuchKey (which the ValidateOutput
+# retry waits on) only to a caller that may list the bucket; to any other it answers 403
+# AccessDenied, and the run would fail at once. The ListBucket grant has no s3:prefix
+# condition: that key is not part of a GetObject request, so S3 could not match it.
+locals {
+  state_machine_policy = templatefile("${path.module}/policies/state_machine.json.tftpl", {
+    glue_job_arn      = var.glue_job_arn
+    silver_bucket_arn = var.silver_bucket_arn
+    dataset           = var.dataset
+    kms_key_arn       = var.kms_key_arn
+    topic_arns        = jsonencode([for topic in aws_sns_topic.this : topic.arn])
+  })
 }
 
 resource "aws_iam_role" "state_machine" {
@@ -174,7 +124,7 @@ resource "aws_iam_role" "state_machine" {
 resource "aws_iam_role_policy" "state_machine" {
   name   = "run-ingestion"
   role   = aws_iam_role.state_machine.id
-  policy = data.aws_iam_policy_document.state_machine.json
+  policy = local.state_machine_policy
 }
 
 resource "aws_sfn_state_machine" "this" {
@@ -230,13 +180,6 @@ data "aws_iam_policy_document" "assume_events" {
   }
 }
 
-data "aws_iam_policy_document" "start_execution" {
-  statement {
-    actions   = ["states:StartExecution"]
-    resources = [aws_sfn_state_machine.this.arn]
-  }
-}
-
 resource "aws_iam_role" "schedule" {
   name               = "${local.name}-ingest-schedule"
   assume_role_policy = data.aws_iam_policy_document.assume_events.json
@@ -246,7 +189,7 @@ resource "aws_iam_role" "schedule" {
 resource "aws_iam_role_policy" "schedule" {
   name   = "start-ingestion"
   role   = aws_iam_role.schedule.id
-  policy = data.aws_iam_policy_document.start_execution.json
+  policy = templatefile("${path.module}/policies/schedule.json.tftpl", { state_machine_arn = aws_sfn_state_machine.this.arn })
 }
 
 resource "aws_cloudwatch_event_target" "schedule" {
