@@ -213,10 +213,29 @@ class LocalStorage(Storage):
             self._path(key).unlink()
 
 
+# S3 conditional writes reach botocore as request parameters it must know: IfNoneMatch
+# on PutObject since 1.35.2, IfMatch since 1.35.69. An older botocore refuses them
+# client-side, at the end of a run (decision 0013).
+BOTOCORE_FLOOR = (1, 35, 69)
+
+
+def check_botocore(version: str) -> None:
+    found = tuple(int(part) for part in version.split(".")[:3] if part.isdigit())
+    if found < BOTOCORE_FLOOR:
+        floor = ".".join(map(str, BOTOCORE_FLOOR))
+        raise LakegateError(
+            f"botocore {version} is older than {floor}, the first to send S3 conditional"
+            f" writes (IfNoneMatch/IfMatch): install boto3>={floor} (pip install lakegate does)"
+        )
+
+
 class S3Storage(Storage):
     """A bucket through an injected boto3 S3 client (conditional writes for CAS)."""
 
     def __init__(self, client, bucket: str) -> None:
+        import botocore
+
+        check_botocore(botocore.__version__)
         self.client = client
         self.bucket = bucket
 

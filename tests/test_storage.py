@@ -63,3 +63,32 @@ def test_compare_and_swap_succeeds_once_per_version(storage):
 def test_keys_that_escape_are_refused(key):
     with pytest.raises(ValueError):
         check_key(key)
+
+
+def test_a_botocore_without_conditional_writes_is_refused_in_one_line():
+    from lakegate.errors import LakegateError
+    from lakegate.storage import BOTOCORE_FLOOR, check_botocore
+
+    check_botocore(".".join(map(str, BOTOCORE_FLOOR)))
+    check_botocore("1.40.0")
+    for old in ("1.34.131", "1.35.1", "1.35.68"):
+        with pytest.raises(LakegateError, match=f"botocore {old} is older than 1.35.69"):
+            check_botocore(old)
+
+
+def test_the_deployed_job_gets_the_botocore_it_needs():
+    """On Glue the job's boto3 is what --additional-python-modules installs with the wheel:
+    the wheel's own floor, unless pip were told not to install dependencies."""
+    import tomllib
+
+    from lakegate.storage import BOTOCORE_FLOOR
+    from rehearsal.definitions import glue_jobs
+    from rehearsal.roles import Place
+    from tests.terraform import ROOT
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    floor = ".".join(map(str, BOTOCORE_FLOOR))
+    assert f"boto3>={floor}" in project["dependencies"]
+    for job in glue_jobs(Place(), "1").values():
+        assert job.default_arguments["--additional-python-modules"].endswith(".whl")
+        assert "--no-deps" not in job.default_arguments.get("--python-modules-installer-option", "")
