@@ -62,6 +62,12 @@ def glue_job_name(env: str) -> str:
     return f"{prefix}-{env}-ingest"
 
 
+def gold_job_name(env: str) -> str:
+    """The gold job (infra/modules/glue): `<prefix>-<env>-gold`."""
+    prefix = os.environ.get("LAKEGATE_BUCKET_PREFIX", "lakegate")
+    return f"{prefix}-{env}-gold"
+
+
 def find_state_machine(sfn_client, env: str) -> str:
     from lakegate.errors import LakegateError
 

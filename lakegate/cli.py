@@ -129,7 +129,7 @@ def cmd_gold(args: argparse.Namespace) -> int:
     from lakegate.report import gold_summary_text
 
     if args.env:
-        raise BadArgument("gold runs locally here; on AWS it is the Glue job <prefix>-<env>-gold")
+        return _gold_on_aws(args)
     request = GoldRequest(
         run_id=(
             validate_run_id(args.run_id)
@@ -152,6 +152,44 @@ def cmd_gold(args: argparse.Namespace) -> int:
         f"      lakegate promote {request.run_id} --dataset {GOLD_DATASET} {where}"
         " --approver <your name> --reason <why>"
     )
+    return EXIT_OK
+
+
+def _gold_on_aws(args: argparse.Namespace) -> int:
+    """Start the environment's gold Glue job (<prefix>-<env>-gold) for a new gold run;
+    with --wait, follow it to the end."""
+    import time
+    from datetime import UTC, datetime
+
+    import boto3
+
+    from glue_jobs.gold_job import GOLD_DATASET
+    from lakegate.aws import gold_job_name
+
+    run_id = (
+        validate_run_id(args.run_id) if args.run_id else new_run_id(datetime.now(UTC), "scheduled")
+    )
+    glue, job = boto3.client("glue"), gold_job_name(args.env)
+    job_run = glue.start_job_run(
+        JobName=job, Arguments={"--run_id": run_id, "--dataset": args.dataset}
+    )["JobRunId"]
+    print(
+        f"Started gold run {run_id} of {args.dataset} on {args.env}: Glue job {job}, run {job_run}"
+    )
+    if not args.wait:
+        print(f"Next: lakegate review {run_id} --dataset {GOLD_DATASET} --env {args.env}"
+              "  (when the job run succeeds)")  # fmt: skip
+        return EXIT_OK
+    while True:
+        described = glue.get_job_run(JobName=job, RunId=job_run)["JobRun"]
+        if described["JobRunState"] not in ("STARTING", "RUNNING", "STOPPING", "WAITING"):
+            break
+        time.sleep(args.poll_seconds)
+    print(f"  state:     {described['JobRunState']}")
+    if described["JobRunState"] != "SUCCEEDED":
+        raise LakegateError(f"gold run {run_id} ended {described['JobRunState']}:"
+                            f" {described.get('ErrorMessage', 'no error message')}")  # fmt: skip
+    print(f"Next: lakegate review {run_id} --dataset {GOLD_DATASET} --env {args.env}")
     return EXIT_OK
 
 
@@ -505,12 +543,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     gold_parser = sub.add_parser(
         "gold",
-        help="build month-end balances from published silver (locally)",
+        help="build month-end balances from published silver",
         description="Read the version of --dataset published in silver and write month-end"
-        " balances per account and currency to gold as a new run, _SUCCESS last.",
+        " balances per account and currency to gold as a new run, _SUCCESS last. Locally"
+        " (--lake) in this process; with --env by starting the Glue job <prefix>-<env>-gold.",
     )
     _add_common(gold_parser)
     gold_parser.add_argument("--run-id", help="run id (default: generated from the UTC time)")
+    gold_parser.add_argument("--wait", action="store_true", help="with --env: wait for the end")
+    gold_parser.add_argument("--poll-seconds", type=float, default=15.0, help=argparse.SUPPRESS)
     gold_parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     gold_parser.set_defaults(handler=cmd_gold)
 
