@@ -13,7 +13,7 @@ JAVA_HOME := $(shell $(PYTHON) -m lakegate.javacheck --print 2>/dev/null)
 export JAVA_HOME
 export LAKEGATE_LAKE := $(LAKE)
 
-.PHONY: help install java demo test chaos lint artifact checkov export-quarantine retry-quarantine gold backfill promote bench bench-promotion browser screenshots clean
+.PHONY: help install java demo test chaos rehearse lint artifact checkov export-quarantine retry-quarantine gold backfill promote bench bench-promotion browser screenshots clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -45,6 +45,9 @@ test: install java $(CHECKOV_VENV)/.installed ## Lint, then run every test
 
 chaos: install java ## Reliability: every crash point, hostile input, races (longer; make test runs a subset)
 	$(BIN)/pytest -m "" tests/test_chaos.py tests/test_hostile_input.py tests/test_races.py tests/test_access.py
+
+rehearse: install java ## The AWS path offline: moto with IAM on, the Glue job on s3://, every role under its policy
+	$(BIN)/python -m rehearsal
 
 lint: install checkov ## Static checks: ruff, statelint, Terraform (parse, fmt, schema, structure, personas), checkov, workflows
 	$(BIN)/ruff check .

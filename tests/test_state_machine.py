@@ -12,7 +12,8 @@ records the run (with the arguments the state machine passed), the scenario writ
 the run's _SUCCESS to S3, or makes the run end FAILED, or raises Glue's real
 ConcurrentRunsExceededException. The job itself is tested in test_job.py.
 
-Two gaps in moto are bridged in the fixture, without changing what is tested. One
+Three gaps in moto are bridged in the fixture (rehearsal.emulation.bridge_moto_gaps,
+which the AWS rehearsal uses too), without changing what is tested. One
 defect in moto's `.sync` support is worked around: its Glue integration declares
 no waitForTaskToken pattern, so the shared callback code ends by calling a method on
 a missing endpoint ('NoneType' object has no attribute 'interrupt_all'). Declaring
@@ -35,15 +36,6 @@ import pytest
 from moto import mock_aws
 from moto.glue import models as glue_models
 from moto.glue.exceptions import ConcurrentRunsExceededException
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-    resource as sfn_resource,
-)
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-    state_task_service_aws_sdk as sfn_sdk,
-)
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-    state_task_service_glue as sfn_glue,
-)
 
 from lakegate import alerts, layout
 from lakegate.asl import render
@@ -54,6 +46,7 @@ from lakegate.metrics import (
     MISSING_SUCCESS_METRIC,
     SUCCESS_FIELDS,
 )
+from rehearsal.emulation import bridge_moto_gaps
 
 REGION, ACCOUNT = "eu-west-1", "123456789012"
 SILVER = "lakegate-test-silver"
@@ -193,27 +186,7 @@ class Aws:
 
 @pytest.fixture
 def aws(monkeypatch):
-    original_sdk_task = sfn_sdk.StateTaskServiceAwsSdk._eval_service_task
-
-    def sdk_task_with_text_bodies(self, env, *args, **kwargs):
-        original_sdk_task(self, env, *args, **kwargs)
-        response = env.stack[-1]
-        if isinstance(response, dict):
-            for key, value in list(response.items()):
-                if hasattr(value, "read"):  # a streaming body: Step Functions returns text
-                    response[key] = value.read().decode("utf-8")
-
-    monkeypatch.setattr(
-        sfn_sdk.StateTaskServiceAwsSdk, "_eval_service_task", sdk_task_with_text_bodies
-    )
-    # Error names are "<Service>.<Error>Exception" in PascalCase (S3.NoSuchKeyException);
-    # moto's table of service spellings lacks S3 and falls back to "s3".
-    monkeypatch.setitem(sfn_sdk._SERVICE_ERROR_NAMES, "s3", "S3")
-    patterns = {
-        sfn_resource.ResourceCondition.Sync,
-        sfn_resource.ResourceCondition.WaitForTaskToken,
-    }
-    monkeypatch.setattr(sfn_glue, "_SUPPORTED_INTEGRATION_PATTERNS", patterns)
+    bridge_moto_gaps(monkeypatch.setattr, monkeypatch.setitem)
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         yield Aws()
 

@@ -1,0 +1,95 @@
+"""The Glue jobs as infra/modules/glue defines them: script, DefaultArguments and
+concurrency read from the module's own HCL and interpolated with the values the
+environment passes, so the rehearsal starts the jobs Terraform deploys."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import hcl2
+
+from lakegate import aws
+from rehearsal.roles import INFRA, Place
+
+INTERPOLATION = re.compile(r"\$\{([^{}]+)\}")
+MERGED = re.compile(r'"(--[^"]+)"\s*=\s*("(?:\$\{[^}]*\}|[^"])*"|[A-Za-z_][A-Za-z0-9_.]*)')
+
+
+@dataclass(frozen=True)
+class GlueJob:
+    name: str
+    script: str  # the file in glue_jobs/ the job's ScriptLocation names
+    default_arguments: dict[str, str]
+    max_concurrent_runs: int
+
+
+@cache
+def _module() -> dict:
+    return hcl2.loads((INFRA / "glue" / "main.tf").read_text())
+
+
+def _unquote(value: str) -> str:
+    return value[1:-1] if value[:1] == value[-1:] == '"' else value
+
+
+def _references(place: Place, code_version: str, schema_v: str) -> dict[str, str]:
+    locals_ = {k: v for block in _module()["locals"] for k, v in block.items()}
+    refs = {
+        "var.name_prefix": place.name.removesuffix(f"-{place.env}"),
+        "var.environment": place.env,
+        "var.dataset": place.dataset,
+        "var.code_version": code_version,
+        "var.schema_v": schema_v,
+        **{f'var.bucket_names["{role}"]': bucket for role, bucket in place.buckets.items()},
+    }
+    variables = {
+        k: v
+        for block in hcl2.loads((INFRA / "glue" / "variables.tf").read_text())["variable"]
+        for k, v in block.items()
+    }
+    variables = {k.strip(chr(34)): v for k, v in variables.items()}
+    refs["var.max_concurrent_runs"] = str(variables["max_concurrent_runs"]["default"])
+    for name in ("name", "code", "log_group_prefix"):
+        refs[f"local.{name}"] = _unquote(locals_[name])
+    return refs
+
+
+def _value(text: str, refs: dict[str, str]) -> str:
+    text = _unquote(text.strip())
+    if text in refs:  # a bare reference (var.schema_v)
+        text = refs[text]
+    for _ in range(5):  # locals refer to locals and variables
+        expanded = INTERPOLATION.sub(lambda m: refs[m.group(1).strip()], text)
+        if expanded == text:
+            return _unquote(expanded)
+        text = _unquote(expanded)
+    raise ValueError(f"unresolved interpolation in {text!r}")
+
+
+def glue_jobs(place: Place, code_version: str, schema_v: str = "v1") -> dict[str, GlueJob]:
+    """Both jobs by name (<prefix>-<env>-ingest, <prefix>-<env>-gold)."""
+    refs = _references(place, code_version, schema_v)
+    locals_ = {k: v for block in _module()["locals"] for k, v in block.items()}
+    common = {_unquote(k): _value(v, refs) for k, v in locals_["common_arguments"].items()}
+    jobs = {}
+    for block in _module()["resource"]:
+        for body in block.get('"aws_glue_job"', {}).values():
+            name = _value(body["name"], refs)
+            merged = body["default_arguments"]
+            own = {key: _value(value, refs) for key, value in MERGED.findall(merged)}
+            (command,) = body["command"]
+            location = _value(command["script_location"], refs)
+            (execution,) = body["execution_property"]
+            runs = _value(str(execution["max_concurrent_runs"]), refs)
+            jobs[name] = GlueJob(
+                name=name,
+                script=location.rsplit("/", 1)[-1],
+                default_arguments={**common, **own},
+                max_concurrent_runs=int(runs) if runs.isdigit() else 1,
+            )
+    expected = {aws.glue_job_name(place.env), aws.gold_job_name(place.env)}
+    if set(jobs) != expected:
+        raise ValueError(f"infra/modules/glue defines jobs {sorted(jobs)}, not {sorted(expected)}")
+    return jobs
