@@ -156,3 +156,17 @@ def test_the_aws_path_end_to_end(tmp_path):
     for role in TEMPLATES:
         assert re.search(rf"^\s+{role}\s+\S+ on \S+: (AccessDenied|403)", refusals, re.M), role
     _ = roles  # the module under test, imported for the templates it names
+
+
+def test_every_object_a_role_reads_is_in_a_bucket_it_may_list():
+    """S3 answers a missing key with 403 AccessDenied, not 404 NoSuchKey, to a caller
+    without s3:ListBucket: every role that reads objects which may be missing
+    (_SUCCESS, _LATEST.json, a run's files) must be able to list their bucket."""
+    for role in TEMPLATES:
+        policy = role_policy(role, Place(), TOPICS)
+        allowed = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+        read = {r.split("/")[0] for s in allowed if "s3:GetObject" in s["Action"]
+                for r in s["Resource"]}  # fmt: skip
+        listable = {r for s in allowed if "s3:ListBucket" in s["Action"] and "Condition" not in s
+                    for r in s["Resource"]}  # fmt: skip
+        assert read <= listable, (role, sorted(read - listable))

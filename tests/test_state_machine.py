@@ -436,3 +436,36 @@ def test_the_dataset_of_the_execution_reaches_the_job(aws, monkeypatch):
     result = aws.run("run-named", {"dataset": "transactions"})
     assert result["status"] == "SUCCEEDED"
     assert aws.job_runs()[0]["Arguments"]["--dataset"] == "transactions"
+
+
+def test_gold_on_an_environment_starts_the_gold_job_and_follows_it(aws, monkeypatch, capsys):
+    from lakegate import cli
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    aws.glue.create_job(
+        Name="lakegate-dev-gold",
+        Role=f"arn:aws:iam::{ACCOUNT}:role/glue",
+        Command={"Name": "glueetl", "ScriptLocation": "s3://a/gold_balances.py"},
+    )
+    code = cli.main(["gold", "--env", "dev", "--run-id", "g-1", "--wait", "--poll-seconds", "0.1"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    (run,) = aws.glue.get_job_runs(JobName="lakegate-dev-gold")["JobRuns"]
+    assert run["Arguments"] == {"--run_id": "g-1", "--dataset": "transactions"}
+    assert "state:     SUCCEEDED" in out
+    assert "lakegate review g-1 --dataset account_balances --env dev" in out
+
+
+def test_gold_on_an_environment_names_the_error_of_a_failed_run(aws, monkeypatch, capsys):
+    from lakegate import cli
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    aws.glue.create_job(
+        Name="lakegate-dev-gold",
+        Role=f"arn:aws:iam::{ACCOUNT}:role/glue",
+        Command={"Name": "glueetl", "ScriptLocation": "s3://a/gold_balances.py"},
+    )
+    simulate_job(monkeypatch, lambda job, args, n: _fail_runs(job))
+    code = cli.main(["gold", "--env", "dev", "--run-id", "g-2", "--wait", "--poll-seconds", "0.1"])
+    assert code == 1
+    assert capsys.readouterr().err.startswith("lakegate: gold run g-2 ended FAILED")
