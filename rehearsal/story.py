@@ -72,17 +72,7 @@ class Story:
     def cli(self, role: str, *args: str, expect: int = 0) -> str:
         """`lakegate ARGS` in its own process with the role's credentials."""
         mark = self.account.decisions.mark()
-        command = [sys.executable, "-c", CLI, *args]
-        env = {**_base_env(), **self.account.env(role)}
-        done = subprocess.run(
-            command,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd=self.work,
-            timeout=900,
-        )
+        done = self.lakegate(role, {}, args)
         self.say(f"  $ lakegate {' '.join(args)}    [as {role}]")
         for line in (done.stdout + done.stderr).rstrip().splitlines():
             self.say(f"      {line}")
@@ -93,6 +83,12 @@ class Story:
             )
         self.must_work(mark, f"lakegate {args[0]} as {role}")
         return done.stdout
+
+    def lakegate(self, role: str, extra_env: dict[str, str], args) -> subprocess.CompletedProcess:
+        """The command line in its own process, with the role's keys and `extra_env`."""
+        env = {**_base_env(), **self.account.env(role), **extra_env}
+        return subprocess.run([sys.executable, "-c", CLI, *args], env=env, capture_output=True,
+                              text=True, check=False, cwd=self.work, timeout=900)  # fmt: skip
 
     def start(self, role: str, name: str, execution_input: dict) -> str:
         sfn = self.account.client("stepfunctions", role)
@@ -316,6 +312,7 @@ class Story:
         if described["status"] != "SUCCEEDED" or not any("gate" in t or "p2" in t for t, _ in sent):
             raise RehearsalError("a gate failure must end NotPromotable with a P2 notification")
         self.facts["gate"] = described["status"]
+        self.facts["gate_run"] = run_id
 
     def job_killed_mid_write(self) -> None:
         self.section(
@@ -437,21 +434,21 @@ class Story:
             f" (version {self.latest()['version']})"
         )
         self.facts["faults"] = {"failed": proxy.failed, "exit_codes": outcomes}
+        self.say("  the promoter's other commands:")
+        self.cli("promoter", "reject", self.facts["gate_run"], "--env", "dev", "--approver",
+                 "Ana Reviewer", "--reason", "rehearsal: 10 % null values")  # fmt: skip
+        version = self.latest()["version"]
+        self.cli("promoter", "rollback", "--to", str(version - 1), "--env", "dev", "--approver",
+                 "Ana Reviewer", "--reason", "rehearsal: back one version")  # fmt: skip
+        if self.latest()["version"] != version + 1:
+            raise RehearsalError("rollback did not publish a new version")
+        self.cli("promoter", "runs", "--env", "dev")
+        self.cli("promoter", "audit", "--env", "dev")
 
     def cli_code(self, role: str, extra_env: dict[str, str], *args: str) -> int:
         """`lakegate ARGS` as `role`, extra environment on top; its exit code, which must be
         0 (done), 1 (failed) or 4 (conflict) or 3 (nothing to do)."""
-        command = [sys.executable, "-c", CLI, *args]
-        env = {**_base_env(), **self.account.env(role), **extra_env}
-        done = subprocess.run(
-            command,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd=self.work,
-            timeout=900,
-        )
+        done = self.lakegate(role, extra_env, args)
         last = (done.stderr.strip().splitlines() or done.stdout.strip().splitlines() or [""])[-1]
         faults = ", S3 faults" if extra_env else ""
         self.say(

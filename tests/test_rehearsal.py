@@ -145,10 +145,12 @@ def test_the_aws_path_end_to_end(tmp_path):
     facts = json.loads(facts_file.read_text())
     assert facts["denied_on_working_paths"] == 0
     assert facts["gate"] == "SUCCEEDED"
+    assert facts["faults"]["failed"] > 0 and set(facts["faults"]["exit_codes"]) <= {0, 1, 4}
     story = done.stdout
-    for heading in ("The daily schedule", "A backfill of 2024-03", "Corrections", "fails the gate",
-                    "killed mid-write", "_SUCCESS never appears", "Gold", "outside its grant",
-                    "Requests per role"):  # fmt: skip
+    headings = ("The daily schedule", "A backfill of 2024-03", "Corrections", "fails the gate",
+                "killed mid-write", "_SUCCESS never appears", "Gold", "503/500",
+                "outside its grant", "Requests per role")  # fmt: skip
+    for heading in headings:
         assert heading in story, heading
     assert "NotifyGateFailed" in story and "-> NotPromotable" in story
     assert story.count("-> SNS data-platform-p1") >= 2  # the killed job, the missing _SUCCESS

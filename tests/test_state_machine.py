@@ -438,15 +438,20 @@ def test_the_dataset_of_the_execution_reaches_the_job(aws, monkeypatch):
     assert aws.job_runs()[0]["Arguments"]["--dataset"] == "transactions"
 
 
-def test_gold_on_an_environment_starts_the_gold_job_and_follows_it(aws, monkeypatch, capsys):
-    from lakegate import cli
-
+def _gold_job(aws: Aws, monkeypatch) -> None:
+    """The dev environment's gold job, as `lakegate gold --env dev` finds it."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     aws.glue.create_job(
         Name="lakegate-dev-gold",
         Role=f"arn:aws:iam::{ACCOUNT}:role/glue",
         Command={"Name": "glueetl", "ScriptLocation": "s3://a/gold_balances.py"},
     )
+
+
+def test_gold_on_an_environment_starts_the_gold_job_and_follows_it(aws, monkeypatch, capsys):
+    from lakegate import cli
+
+    _gold_job(aws, monkeypatch)
     code = cli.main(["gold", "--env", "dev", "--run-id", "g-1", "--wait", "--poll-seconds", "0.1"])
     out = capsys.readouterr().out
     assert code == 0, out
@@ -459,12 +464,7 @@ def test_gold_on_an_environment_starts_the_gold_job_and_follows_it(aws, monkeypa
 def test_gold_on_an_environment_names_the_error_of_a_failed_run(aws, monkeypatch, capsys):
     from lakegate import cli
 
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    aws.glue.create_job(
-        Name="lakegate-dev-gold",
-        Role=f"arn:aws:iam::{ACCOUNT}:role/glue",
-        Command={"Name": "glueetl", "ScriptLocation": "s3://a/gold_balances.py"},
-    )
+    _gold_job(aws, monkeypatch)
     simulate_job(monkeypatch, lambda job, args, n: _fail_runs(job))
     code = cli.main(["gold", "--env", "dev", "--run-id", "g-2", "--wait", "--poll-seconds", "0.1"])
     assert code == 1
