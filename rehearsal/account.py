@@ -21,7 +21,8 @@ from botocore.config import Config
 from lakegate import alerts, aws
 from lakegate.asl import render as render_asl
 from rehearsal import definitions, emulation, jars
-from rehearsal.roles import TEMPLATES, Place, role_policy
+from rehearsal.roles import TEMPLATES, Place, deployer_policy, role_policy
+from tools import build_artifact
 
 OBSERVER = "observer"  # reads everything, for the story; never on a path under test
 PRODUCER = "producer"  # the source system that lands CSVs in bronze
@@ -35,7 +36,8 @@ PRODUCER_POLICY = {
         {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::*-bronze/*"}
     ],
 }
-ROLE_USERS = {role: f"rehearsal-{role.replace('_', '-')}" for role in TEMPLATES}
+DEPLOYER = "deployer"  # infra/modules/github_oidc: applies Terraform, uploads, smoke-tests
+ROLE_USERS = {role: f"rehearsal-{role.replace('_', '-')}" for role in [*TEMPLATES, DEPLOYER]}
 ROLE_USERS.update({OBSERVER: "rehearsal-observer", PRODUCER: "rehearsal-producer"})
 # The intervals Terraform passes are minutes; the rehearsal waits seconds.
 RETRY_SECONDS = {"glue_retry_interval_seconds": 1, "success_retry_interval_seconds": 1}
@@ -52,7 +54,7 @@ class Keys:
 class Account:
     place: Place
     work: Path
-    code_version: str = "0.0.0+rehearsal"
+    code_version: str = ""  # of the build (tools/build_artifact.py), made at start
     runbook_base_url: str = "https://example.org/lakegate/runbooks"
     decisions: emulation.Decisions = field(default_factory=emulation.Decisions)
     keys: dict[str, Keys] = field(default_factory=dict)
@@ -78,6 +80,8 @@ class Account:
             self.decisions,
             lambda: self.credentials("state_machine"),
         )
+        self.artifact = build_artifact.build(build_artifact._head(), self.work / "dist")
+        self.code_version = self.artifact.name.removeprefix("lakegate-")
         self.jobs = definitions.glue_jobs(self.place, self.code_version)
         root = emulation.ROOT / "glue_jobs"
         self.glue_runner = emulation.GlueRunner(
@@ -116,7 +120,13 @@ class Account:
             # job role may delete; 3.4 and later keep them, as here. Glue's EMRFS differs
             # again (docs/rehearsal.md, what only an AWS account shows).
             "spark.hadoop.fs.s3a.directory.marker.retention": "keep",
+            # What Glue sets through its own launcher, sized for this machine: the
+            # entry script's SparkContext is made before it can tell it is not on Glue.
             "spark.ui.showConsoleProgress": "false",
+            "spark.ui.enabled": "false",
+            "spark.sql.shuffle.partitions": "8",
+            "spark.default.parallelism": "4",
+            "spark.driver.memory": "2g",
         }
 
     # --- clients -----------------------------------------------------------------------
@@ -171,6 +181,10 @@ class Account:
             for role in TEMPLATES
         }
         policies[OBSERVER], policies[PRODUCER] = OBSERVER_POLICY, PRODUCER_POLICY
+        policies[DEPLOYER] = deployer_policy(self.place)
+        for role in ("deployer", "planner"):  # made by infra/bootstrap, guarded from itself
+            iam.create_role(RoleName=f"{self.place.name}-{role}", AssumeRolePolicyDocument=
+                            json.dumps({"Version": "2012-10-17", "Statement": []}))  # fmt: skip
         for role, policy in policies.items():
             user = ROLE_USERS[role]
             iam.create_user(UserName=user)
@@ -192,11 +206,6 @@ class Account:
                 },
                 DefaultArguments=job.default_arguments,
                 ExecutionProperty={"MaxConcurrentRuns": job.max_concurrent_runs},
-            )
-            s3.put_object(
-                Bucket=self.place.buckets["artifacts"],
-                Key=f"glue/{self.code_version}/{job.script}",
-                Body=(emulation.ROOT / "glue_jobs" / job.script).read_bytes(),
             )
         sfn = self.client("stepfunctions", "admin")
         self.state_machine = sfn.create_state_machine(

@@ -87,3 +87,72 @@ def role_policy(role: str, place: Place, topic_arns: list[str]) -> dict:
     module, _ = TEMPLATES[role]
     values = policy_values(place, topic_arns)[module]
     return json.loads(render(template_path(role).read_text(), values))
+
+
+# --- policies Terraform builds as aws_iam_policy_document data sources ------------------
+# The deployer's policy stays HCL, where checkov's privilege-escalation checks read it;
+# this renders it as the provider would, for one account.
+CONDITION_KEYS = {"test": "test", "variable": "variable", "values": "values"}
+
+
+def _hcl_text(value: str, refs: dict[str, str]) -> str:
+    import re
+
+    text = value[1:-1] if value[:1] == value[-1:] == '"' else value
+
+    def resolve(match: re.Match) -> str:
+        expression = match.group(1).strip()
+        if expression not in refs:
+            raise KeyError(f"no value for ${{{expression}}} in {text!r}")
+        return refs[expression]
+
+    return re.sub(r"\$\{((?:[^{}]|\{[^{}]*\})+)\}", resolve, text)
+
+
+def hcl_policy_document(module: str, name: str, refs: dict[str, str]) -> dict:
+    """The JSON of `data "aws_iam_policy_document" "<name>"` in infra/modules/<module>."""
+    import hcl2
+
+    blocks = []
+    for file in sorted((INFRA / module).glob("*.tf")):
+        for data in hcl2.loads(file.read_text()).get("data", []):
+            document = data.get('"aws_iam_policy_document"', {}).get(f'"{name}"')
+            if document:
+                blocks.append(document)
+    if len(blocks) != 1:
+        raise ValueError(f"infra/modules/{module} has {len(blocks)} policy documents {name}")
+    statements = []
+    for statement in blocks[0].get("statement", []):
+        rendered = {
+            "Sid": _hcl_text(statement.get("sid", '""'), refs),
+            "Effect": _hcl_text(statement.get("effect", '"Allow"'), refs),
+            "Action": [_hcl_text(a, refs) for a in statement["actions"]],
+            "Resource": [_hcl_text(r, refs) for r in statement["resources"]],
+        }
+        conditions: dict[str, dict[str, list[str]]] = {}
+        for condition in statement.get("condition", []):
+            test, variable = (
+                _hcl_text(condition["test"], refs),
+                _hcl_text(condition["variable"], refs),
+            )
+            values = [_hcl_text(v, refs) for v in condition["values"]]
+            conditions.setdefault(test, {})[variable] = values
+        if conditions:
+            rendered["Condition"] = conditions
+        statements.append(rendered)
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def deployer_policy(place: Place) -> dict:
+    """The deployer's policy (infra/modules/github_oidc) for the place's environment."""
+    arn = f"arn:{place.partition}"
+    refs = {
+        "local.arn": arn,
+        "local.name": place.name,
+        "local.account": place.account,
+        "local.region": place.region,
+        "var.environment": place.env,
+        "var.state_bucket_arn": f"{arn}:s3:::{place.name}-tfstate",  # infra/bootstrap
+        'replace(local.name, "-", "_")': place.name.replace("-", "_"),
+    }
+    return hcl_policy_document("github_oidc", "deployer", refs)

@@ -26,7 +26,7 @@ from lakegate import layout
 from lakegate.ids import Month, new_run_id, scheduled_window
 from lakegate.sample import Expected, Injection, generate
 from lakegate.storage import Lake
-from rehearsal.account import OBSERVER, PRODUCER, Account
+from rehearsal.account import DEPLOYER, OBSERVER, OBSERVER_POLICY, PRODUCER, Account
 from rehearsal.emulation import Decision
 
 ROWS = 1000  # per month: 22 bad rows in 1022, under the 5 % gate
@@ -210,6 +210,31 @@ class Story:
             f"  sns     {len(account.topic_arns)} topics: {', '.join(sorted(account.topic_arns))}"
         )
         self.say(f"  s3a     {', '.join(j.name for j in account.glue_runner.jars)}")
+        self.deploy()
+
+    def deploy(self) -> None:
+        """What the deploy workflow does after apply: upload the build, smoke-test, both as
+        the deployer."""
+        mark = self.account.decisions.mark()
+        s3 = self.account.client("s3", DEPLOYER)
+        target = f"glue/{self.account.code_version}/"
+        files = sorted(self.account.artifact.iterdir())
+        for path in files:
+            s3.upload_file(str(path), self.account.place.buckets["artifacts"], target + path.name)
+        where = f"s3://{self.account.place.buckets['artifacts']}/{target}"
+        self.say(f"  deploy  {len(files)} files of build {self.account.code_version} uploaded to"
+                 f" {where}  [as {DEPLOYER}]")  # fmt: skip
+        command = [sys.executable, "tools/smoke_test.py", "--env", self.account.place.env,
+                   "--code-version", self.account.code_version]  # fmt: skip
+        env = {**_base_env(), **self.account.env(DEPLOYER)}
+        root = Path(__file__).resolve().parent.parent
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False,
+                              cwd=root, timeout=300)  # fmt: skip
+        for line in done.stdout.strip().splitlines()[-1:]:
+            self.say(f"  smoke   {line}  [as {DEPLOYER}]")
+        if done.returncode != 0:
+            raise RehearsalError(f"the smoke test failed: {done.stdout[-800:]}{done.stderr[-400:]}")
+        self.must_work(mark, "the deploy's upload and smoke test")
 
     def scheduled_run(self) -> None:
         self.section(2, "The daily schedule: EventBridge starts the state machine")
@@ -504,6 +529,15 @@ class Story:
                 {"Bucket": buckets["silver"], "Key": latest_key, "Body": b"{}"},
             ),
             "schedule": ("stepfunctions", "list_state_machines", {}),
+            DEPLOYER: (
+                "iam",
+                "put_role_policy",
+                {
+                    "RoleName": f"{place.name}-{DEPLOYER}",
+                    "PolicyName": "escalate",
+                    "PolicyDocument": json.dumps(OBSERVER_POLICY),
+                },
+            ),
         }
         for role, (service, operation, params) in attempts.items():
             mark = self.account.decisions.mark()

@@ -15,7 +15,15 @@ import pytest
 from lakegate import aws
 from lakegate.templating import placeholders
 from rehearsal import definitions, jars, roles
-from rehearsal.roles import INFRA, TEMPLATES, Place, policy_values, role_policy, template_path
+from rehearsal.roles import (
+    INFRA,
+    TEMPLATES,
+    Place,
+    deployer_policy,
+    policy_values,
+    role_policy,
+    template_path,
+)
 from tests.terraform import ROOT
 
 TOPICS = ["arn:aws:sns:eu-west-1:123456789012:lakegate-dev-reviewers"]
@@ -155,8 +163,9 @@ def test_the_aws_path_end_to_end(tmp_path):
     assert "NotifyGateFailed" in story and "-> NotPromotable" in story
     assert story.count("-> SNS data-platform-p1") >= 2  # the killed job, the missing _SUCCESS
     refusals = story.split("outside its grant")[1].split("Requests per role")[0]
-    for role in TEMPLATES:
+    for role in [*TEMPLATES, "deployer"]:
         assert re.search(rf"^\s+{role}\s+\S+ on \S+: (AccessDenied|403)", refusals, re.M), role
+    assert re.search(r"smoke test of dev: \d+ passed, 0 failed  \[as deployer\]", story)
     _ = roles  # the module under test, imported for the templates it names
 
 
@@ -172,3 +181,18 @@ def test_every_object_a_role_reads_is_in_a_bucket_it_may_list():
         listable = {r for s in allowed if "s3:ListBucket" in s["Action"] and "Condition" not in s
                     for r in s["Resource"]}  # fmt: skip
         assert read <= listable, (role, sorted(read - listable))
+
+
+def test_the_deployer_policy_is_rendered_from_its_policy_document():
+    """The deployer's policy stays an aws_iam_policy_document (checkov reads it there); the
+    rehearsal renders every statement, conditions included, with no reference left."""
+    policy = deployer_policy(Place())
+    text = (INFRA / "github_oidc" / "main.tf").read_text()
+    deployer_block = text.split('data "aws_iam_policy_document" "deployer"')[1].split("\ndata ")[0]
+    assert len(policy["Statement"]) == deployer_block.count("statement {")
+    assert "${" not in json.dumps(policy)
+    (never,) = [s for s in policy["Statement"] if s["Sid"] == "NeverTheDeployRoles"]
+    assert never["Effect"] == "Deny" and never["Action"] == ["iam:*"]
+    assert "arn:aws:iam::123456789012:role/lakegate-dev-deployer" in never["Resource"]
+    (attach,) = [s for s in policy["Statement"] if s["Sid"] == "AttachOnlyTheseManagedPolicies"]
+    assert "iam:PolicyARN" in attach["Condition"]["ArnLike"]
