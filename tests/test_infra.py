@@ -430,3 +430,28 @@ def test_no_lifecycle_rule_expires_condemned_rows():
     assert "quarantine/" in retention and "condemned" not in retention
     for config in CONFIGS:
         assert "condemned_retention" not in text(config), config
+
+
+def test_every_service_trust_is_limited_to_this_account():
+    """A service principal (Glue, Step Functions, EventBridge) may assume a Lakegate role
+    only on behalf of this account: aws:SourceAccount (confused deputy). Chatbot's trust
+    is left as AWS documents it for its channel roles, with no source condition."""
+    checked = 0
+    for module in MODULES:
+        for block in parsed(module).get("data", []):
+            for label, body in block.get('"aws_iam_policy_document"', {}).items():
+                for statement in body.get("statement", []):
+                    kinds = [unquote(p["type"]) for p in statement.get("principals", [])]
+                    services = [unquote(i) for p in statement.get("principals", [])
+                                for i in p["identifiers"]]  # fmt: skip
+                    assumes = "sts:AssumeRole" in [unquote(a) for a in statement["actions"]]
+                    if (
+                        not assumes
+                        or "Service" not in kinds
+                        or services == ["chatbot.amazonaws.com"]
+                    ):
+                        continue
+                    checked += 1
+                    variables = [unquote(c["variable"]) for c in statement.get("condition", [])]
+                    assert "aws:SourceAccount" in variables, (module.name, label)
+    assert checked >= 3

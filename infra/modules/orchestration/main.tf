@@ -89,6 +89,8 @@ resource "aws_cloudwatch_log_group" "this" {
   tags              = var.tags
 }
 
+data "aws_caller_identity" "current" {}
+
 data "aws_iam_policy_document" "assume_states" {
   statement {
     actions = ["sts:AssumeRole"]
@@ -96,6 +98,13 @@ data "aws_iam_policy_document" "assume_states" {
     principals {
       type        = "Service"
       identifiers = ["states.amazonaws.com"]
+    }
+
+    # Only this account's state machines may assume it (confused deputy).
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
     }
   }
 }
@@ -176,6 +185,13 @@ data "aws_iam_policy_document" "assume_events" {
     principals {
       type        = "Service"
       identifiers = ["events.amazonaws.com"]
+    }
+
+    # Only this account's rules may assume it (confused deputy).
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
     }
   }
 }
