@@ -196,3 +196,11 @@ def test_the_deployer_policy_is_rendered_from_its_policy_document():
     assert "arn:aws:iam::123456789012:role/lakegate-dev-deployer" in never["Resource"]
     (attach,) = [s for s in policy["Statement"] if s["Sid"] == "AttachOnlyTheseManagedPolicies"]
     assert "iam:PolicyARN" in attach["Condition"]["ArnLike"]
+
+
+def test_nothing_shipped_imports_the_rehearsal():
+    shipped = [p for package in ("lakegate", "promotion", "glue_jobs")
+               for p in (ROOT / package).rglob("*.py")]  # fmt: skip
+    importing = [p.name for p in shipped if re.search(r"^\s*(from|import) rehearsal\b",
+                                                      p.read_text(), re.MULTILINE)]  # fmt: skip
+    assert shipped and importing == []
