@@ -110,7 +110,12 @@ def test_compile_time_is_read_from_the_jvm_and_grows_with_new_code(spark):
     spark.range(10).selectExpr("id * 7919 + 104729 AS bench_probe").collect()
     after = compile_seconds(spark)
     assert after["codegen_classes"] > before["codegen_classes"]
-    assert after["codegen_s"] >= before["codegen_s"] >= 0  # Spark rounds to whole ms
+    # Spark's histogram keeps every sample up to 1028; past that compile_seconds estimates
+    # (mean x count over a random reservoir), and an estimate may come out lower.
+    if after["codegen_classes"] <= 1028:
+        assert after["codegen_s"] >= before["codegen_s"] >= 0  # Spark rounds to whole ms
+    else:
+        assert after["codegen_s"] > 0
     assert after["jit_s"] >= before["jit_s"] > 0
     assert after["jit_cpu_s"] >= before["jit_cpu_s"] > 0
 
