@@ -23,6 +23,7 @@ LABELS = {
     "rollback-conflict": "rollback lost to a concurrent publication",
     "purge-condemned": "condemned rows deleted",
 }
+INCOMPLETE = {"promote": "publication not completed", "rollback": "rollback not completed"}
 
 
 def parse_moment(text: str | None, what: str) -> datetime | None:
@@ -86,6 +87,12 @@ def audit_entries(
                 "key": event["key"],
             }
         )
+    for entry in entries:
+        # The decision is recorded before the version it leads to; when no version names
+        # the record, the publication stopped between the two (an error, a crash), and
+        # the next attempt's record is the one that published.
+        if entry["event"] in INCOMPLETE and not entry["version_produced"]:
+            entry["what"] = INCOMPLETE[entry["event"]]
     return sorted(entries, key=lambda e: (e["at"], e["key"]))
 
 
@@ -114,6 +121,8 @@ def _outcome(entry: dict) -> str:
         return "refused: " + "; ".join(entry["gate_failures"])
     if entry["event"].endswith("conflict"):
         return "no version (another publication won)"
+    if entry["event"] in INCOMPLETE:
+        return "no version (stopped before its version was written; retried or repaired later)"
     return P.DASH
 
 

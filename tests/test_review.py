@@ -353,6 +353,25 @@ def test_audit_view_names_who_when_why_the_run_and_the_version(tmp_path):
     assert "decided by Fay Compliance; called by local:fay; reason: retention" in text
 
 
+def test_a_publication_that_stopped_before_its_version_is_not_called_published(tmp_path):
+    """The decision is recorded first; S3 failing before the version manifest leaves a
+    record no version names. An auditor must not read it as a publication."""
+    from datetime import UTC, datetime
+
+    from promotion import audit
+
+    p = _audited(tmp_path)
+    audit.record(p.store, "transactions", "promote", datetime(2099, 1, 1, tzinfo=UTC),
+                 {"run_id": "new", "approver": "Gus", "reason": "retry later"})  # fmt: skip
+    entries = audit_entries(p)
+    stopped = entries[-1]
+    assert (stopped["event"], stopped["version_produced"]) == ("promote", None)
+    assert stopped["what"] == "publication not completed"
+    text = audit_text("transactions", entries, None, None)
+    assert "published 2," in text and "publication not completed 1" in text
+    assert "publication not completed: run new -> no version (stopped before its version" in text
+
+
 def test_audit_view_filters_by_time_window(tmp_path):
     from datetime import UTC, datetime, timedelta
 
