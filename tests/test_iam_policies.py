@@ -42,6 +42,7 @@ TEMPLATES = {
     f"domain `{DOMAIN}`": "domain",
     "analyst": "analyst",
     "compliance": "compliance",
+    "data-quality": "data_quality",
 }
 
 

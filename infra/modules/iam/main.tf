@@ -23,6 +23,8 @@ locals {
       platform   = templatefile("${path.module}/policies/platform.json.tftpl", local.policy_values)
       analyst    = templatefile("${path.module}/policies/analyst.json.tftpl", local.policy_values)
       compliance = templatefile("${path.module}/policies/compliance.json.tftpl", local.policy_values)
+      # Data-quality reviewers: read quarantined and condemned rows, file corrections.
+      data-quality = templatefile("${path.module}/policies/data_quality.json.tftpl", local.policy_values)
     },
     {
       for d in var.domains : "domain-${d}" => templatefile(

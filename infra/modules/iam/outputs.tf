@@ -14,7 +14,7 @@ output "operator_role_arn" {
 }
 
 output "persona_policy_arns" {
-  description = "Managed policy ARN per persona (platform, analyst, compliance, domain-<name>)."
+  description = "Managed policy ARN per persona (platform, analyst, compliance, data-quality, domain-<name>)."
   value       = { for persona, policy in aws_iam_policy.persona : persona => policy.arn }
 }
 

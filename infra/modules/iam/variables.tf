@@ -66,7 +66,7 @@ variable "github_oidc_provider_arn" {
 }
 
 variable "persona_principals" {
-  description = "Who may assume each persona role (IAM or SSO role ARNs): keys platform, analyst, compliance, promoter, or domain-<name>. A persona without principals gets its managed policy only."
+  description = "Who may assume each persona role (IAM or SSO role ARNs): keys platform, analyst, compliance, data-quality, promoter, or domain-<name>. A persona without principals gets its managed policy only."
   type        = map(list(string))
   default     = {}
 }
