@@ -195,3 +195,23 @@ def test_the_job_may_not_publish_even_if_an_allow_is_added_later():
 def test_metrics_are_limited_to_lakegate_and_glue_namespaces():
     (metrics,) = [s for s in _statements("job") if "cloudwatch:PutMetricData" in _actions(s)]
     assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": ["Lakegate", "Glue"]}}
+
+
+def test_platform_may_not_change_bucket_policies_or_delete_buckets(as_persona):
+    """The platform persona runs the lake, but the publication and the buckets' own
+    protections (policy, versioning, Object Lock, lifecycle) are not its to change."""
+    s3 = as_persona["platform"]
+    bucket = "lakegate-dev-silver"
+    attempts = {
+        "DeleteBucketPolicy": lambda: s3.delete_bucket_policy(Bucket=bucket),
+        "PutBucketVersioning": lambda: s3.put_bucket_versioning(
+            Bucket=bucket, VersioningConfiguration={"Status": "Suspended"}
+        ),
+        "DeleteBucket": lambda: s3.delete_bucket(Bucket=bucket),
+        "DeleteObject _audit": lambda: s3.delete_object(
+            Bucket=bucket, Key="transactions/_audit/20240301T000000Z.promote.R.a1b2.json"
+        ),
+    }
+    for name, call in attempts.items():
+        assert not _allowed(call), name
+    assert _allowed(lambda: s3.list_objects_v2(Bucket=bucket)), "a control"
