@@ -48,11 +48,22 @@ def resolve_args(argv: list[str]) -> dict[str, str | None]:
 
 
 def spark_and_job(job_name: str, argv: list[str]):
-    """(spark, glue Job or None): GlueContext only where Glue's JVM libraries exist."""
+    """(spark, glue Job or None): GlueContext only where Glue's JVM libraries exist.
+
+    Glue (like spark-submit) starts the JVM before the script and hands it over in
+    PYSPARK_GATEWAY_PORT. Without one, and without a session already running, this
+    process starts its own: through local_session, so that Lakegate's settings (memory,
+    shuffle partitions) apply, not those of a bare SparkContext made to probe for Glue."""
+    import os
+
     from pyspark.sql import SparkSession
 
     from glue_jobs.session import apply_correctness_conf, local_session
 
+    if "PYSPARK_GATEWAY_PORT" not in os.environ and SparkSession.getActiveSession() is None:
+        spark = local_session(job_name)
+        apply_correctness_conf(spark)
+        return spark, None
     try:
         from awsglue.context import GlueContext
         from awsglue.job import Job

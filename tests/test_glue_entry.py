@@ -114,3 +114,28 @@ def test_a_failing_gold_job_counts_its_failure_for_the_alarm(spark, lake, lake_r
         )["Metrics"]
     assert sorted(len(m["Dimensions"]) for m in listed) == [1, 2]
     assert all({"Name": "Dataset", "Value": "account_balances"} in m["Dimensions"] for m in listed)
+
+
+def test_outside_glue_the_script_starts_spark_with_lakegates_settings(monkeypatch):
+    """With no JVM handed over (no PYSPARK_GATEWAY_PORT) and no session running, the
+    script builds its session through local_session; it never makes a bare SparkContext
+    to probe for Glue first, which would fix Spark's defaults before Lakegate's apply."""
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    from glue_jobs import session
+
+    built = []
+    monkeypatch.delenv("PYSPARK_GATEWAY_PORT", raising=False)
+    monkeypatch.setattr(SparkSession, "getActiveSession", staticmethod(lambda: None))
+    monkeypatch.setattr(session, "local_session", lambda name: built.append(name) or "spark")
+    monkeypatch.setattr(session, "apply_correctness_conf", lambda spark: None)
+    probed = []
+
+    def bare_context(*args, **kwargs):
+        probed.append(True)
+        raise RuntimeError("no Glue here")
+
+    monkeypatch.setattr(SparkContext, "getOrCreate", bare_context)
+    assert ingest_transactions.spark_and_job("lakegate-dev-ingest", []) == ("spark", None)
+    assert built == ["lakegate-dev-ingest"] and probed == []
