@@ -250,3 +250,18 @@ def test_apply_uses_the_provider_lock_the_plan_was_made_with():
     script = " ".join(s.get("run", "") for s in steps(reusable["apply"]))
     assert "init -input=false -lockfile=readonly" in script
     assert 'test -f "infra/envs/$ENVIRONMENT/.terraform.lock.hcl"' in script
+
+
+def test_apply_refuses_a_plan_made_from_another_commit():
+    reusable = jobs(ROOT / ".github/workflows/deploy-environment.yml")
+    plan_script = " ".join(s.get("run", "") for s in steps(reusable["plan"]))
+    assert """printf '%s\\n' "$SHA" > plan.sha""" in plan_script
+    (upload,) = [s for s in steps(reusable["plan"])
+                 if str(s.get("uses", "")).startswith("actions/upload-artifact@")]  # fmt: skip
+    assert "plan.sha" in upload["with"]["path"]
+    (apply_step,) = [s for s in steps(reusable["apply"]) if "terraform" in s.get("run", "")
+                     and "apply" in s.get("run", "")]  # fmt: skip
+    script = apply_step["run"]
+    check = '[ "$planned" = "$SHA" ] || {'
+    assert check in script and script.index(check) < script.index("apply -input=false")
+    assert apply_step["env"]["SHA"] == "${{ inputs.sha }}"
