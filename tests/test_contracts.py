@@ -35,7 +35,7 @@ ORCHESTRATION = ROOT / "infra/modules/orchestration/main.tf"
 
 def templatefile_values(tf_text: str) -> set[str]:
     """The keys of the map passed to templatefile() for the ASL file."""
-    start = tf_text.index("templatefile(")
+    start = tf_text.index('templatefile("${path.module}/../../../state_machine/ingest.asl.json"')
     open_brace = tf_text.index('", {', start) + 3  # after the file argument
     depth, end = 0, open_brace
     for end in range(open_brace, len(tf_text)):
@@ -108,7 +108,8 @@ def test_the_failure_metric_is_the_one_the_code_names():
         assert [d["Name"] for d in by_dataset["Dimensions"]] == [METRIC_DIMENSION]
         assert [d["Name"] for d in by_run_type["Dimensions"]] == [METRIC_DIMENSION, "RunType"]
         assert by_run_type["Dimensions"][1]["Value.$"] == "$.run.run_type"
-    assert f'values   = ["{METRIC_NAMESPACE}"]' in ORCHESTRATION.read_text()
+    policy = (ORCHESTRATION.parent / "policies/state_machine.json.tftpl").read_text()
+    assert f'"cloudwatch:namespace": ["{METRIC_NAMESPACE}"]' in policy
 
 
 def test_every_task_is_caught_and_failures_end_in_the_fail_state():
