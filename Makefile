@@ -13,7 +13,7 @@ JAVA_HOME := $(shell $(PYTHON) -m lakegate.javacheck --print 2>/dev/null)
 export JAVA_HOME
 export LAKEGATE_LAKE := $(LAKE)
 
-.PHONY: help install java demo test chaos rehearse lint artifact checkov export-quarantine retry-quarantine gold backfill promote bench bench-promotion browser screenshots clean
+.PHONY: help install java demo test test-fast chaos rehearse lint artifact checkov export-quarantine retry-quarantine gold backfill promote bench bench-promotion browser screenshots clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -42,6 +42,9 @@ test: install java $(CHECKOV_VENV)/.installed ## Lint, then run every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+test-fast: install ## The inner loop: every test that needs neither Spark nor a subprocess end to end
+	$(BIN)/pytest -q -m "not spark and not slow and not chaos"
 
 chaos: install java ## Reliability: every crash point, hostile input, races (longer; make test runs a subset)
 	$(BIN)/pytest -m "" tests/test_chaos.py tests/test_hostile_input.py tests/test_races.py tests/test_access.py

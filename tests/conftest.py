@@ -52,3 +52,11 @@ def _no_real_aws(monkeypatch):
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     yield
     os.environ.pop("LAKEGATE_CODE_VERSION", None)
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """`spark` marks every test that uses the session's SparkSession, so that
+    `make test-fast` (-m "not spark and not slow") leaves them out."""
+    for item in items:
+        if "spark" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.spark)
