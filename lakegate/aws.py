@@ -15,11 +15,16 @@ from lakegate.storage import Lake
 ENVIRONMENTS = ("dev", "sit", "prod")
 
 
+def environment_name(env: str) -> str:
+    """`<prefix>-<env>`, the name every resource of the environment starts with (the
+    modules' local.name)."""
+    return f"{os.environ.get('LAKEGATE_BUCKET_PREFIX', 'lakegate')}-{env}"
+
+
 def bucket_names(env: str) -> dict[str, str]:
     if env not in ENVIRONMENTS:
         raise ValueError(f"environment {env!r} is not one of {', '.join(ENVIRONMENTS)}")
-    prefix = os.environ.get("LAKEGATE_BUCKET_PREFIX", "lakegate")
-    return {bucket: f"{prefix}-{env}-{bucket}" for bucket in BUCKETS}
+    return {bucket: f"{environment_name(env)}-{bucket}" for bucket in BUCKETS}
 
 
 def environment_lake(env: str) -> Lake:
@@ -52,20 +57,17 @@ def glue_catalog(env: str, dataset: str):
 
 
 def state_machine_name(env: str) -> str:
-    prefix = os.environ.get("LAKEGATE_BUCKET_PREFIX", "lakegate")
-    return f"{prefix}-{env}-ingest"
+    return f"{environment_name(env)}-ingest"
 
 
 def glue_job_name(env: str) -> str:
     """The ingestion job (infra/modules/glue): `<prefix>-<env>-ingest`."""
-    prefix = os.environ.get("LAKEGATE_BUCKET_PREFIX", "lakegate")
-    return f"{prefix}-{env}-ingest"
+    return f"{environment_name(env)}-ingest"
 
 
 def gold_job_name(env: str) -> str:
     """The gold job (infra/modules/glue): `<prefix>-<env>-gold`."""
-    prefix = os.environ.get("LAKEGATE_BUCKET_PREFIX", "lakegate")
-    return f"{prefix}-{env}-gold"
+    return f"{environment_name(env)}-gold"
 
 
 def find_state_machine(sfn_client, env: str) -> str:

@@ -11,9 +11,8 @@ from functools import cache
 import hcl2
 
 from lakegate import aws
-from rehearsal.roles import INFRA, Place
+from rehearsal.roles import INFRA, Place, interpolate, unquote
 
-INTERPOLATION = re.compile(r"\$\{([^{}]+)\}")
 MERGED = re.compile(r'"(--[^"]+)"\s*=\s*("(?:\$\{[^}]*\}|[^"])*"|[A-Za-z_][A-Za-z0-9_.]*)')
 
 
@@ -28,10 +27,6 @@ class GlueJob:
 @cache
 def _module() -> dict:
     return hcl2.loads((INFRA / "glue" / "main.tf").read_text())
-
-
-def _unquote(value: str) -> str:
-    return value[1:-1] if value[:1] == value[-1:] == '"' else value
 
 
 def _references(place: Place, code_version: str, schema_v: str) -> dict[str, str]:
@@ -52,37 +47,25 @@ def _references(place: Place, code_version: str, schema_v: str) -> dict[str, str
     variables = {k.strip(chr(34)): v for k, v in variables.items()}
     refs["var.max_concurrent_runs"] = str(variables["max_concurrent_runs"]["default"])
     for name in ("name", "code", "log_group_prefix"):
-        refs[f"local.{name}"] = _unquote(locals_[name])
+        refs[f"local.{name}"] = unquote(locals_[name])
     return refs
-
-
-def _value(text: str, refs: dict[str, str]) -> str:
-    text = _unquote(text.strip())
-    if text in refs:  # a bare reference (var.schema_v)
-        text = refs[text]
-    for _ in range(5):  # locals refer to locals and variables
-        expanded = INTERPOLATION.sub(lambda m: refs[m.group(1).strip()], text)
-        if expanded == text:
-            return _unquote(expanded)
-        text = _unquote(expanded)
-    raise ValueError(f"unresolved interpolation in {text!r}")
 
 
 def glue_jobs(place: Place, code_version: str, schema_v: str = "v1") -> dict[str, GlueJob]:
     """Both jobs by name (<prefix>-<env>-ingest, <prefix>-<env>-gold)."""
     refs = _references(place, code_version, schema_v)
     locals_ = {k: v for block in _module()["locals"] for k, v in block.items()}
-    common = {_unquote(k): _value(v, refs) for k, v in locals_["common_arguments"].items()}
+    common = {unquote(k): interpolate(v, refs) for k, v in locals_["common_arguments"].items()}
     jobs = {}
     for block in _module()["resource"]:
         for body in block.get('"aws_glue_job"', {}).values():
-            name = _value(body["name"], refs)
+            name = interpolate(body["name"], refs)
             merged = body["default_arguments"]
-            own = {key: _value(value, refs) for key, value in MERGED.findall(merged)}
+            own = {key: interpolate(value, refs) for key, value in MERGED.findall(merged)}
             (command,) = body["command"]
-            location = _value(command["script_location"], refs)
+            location = interpolate(command["script_location"], refs)
             (execution,) = body["execution_property"]
-            runs = _value(str(execution["max_concurrent_runs"]), refs)
+            runs = interpolate(str(execution["max_concurrent_runs"]), refs)
             jobs[name] = GlueJob(
                 name=name,
                 script=location.rsplit("/", 1)[-1],

@@ -102,7 +102,7 @@ def _json_body(response) -> dict:
         return {}
 
 
-def _scope_resources(account: str, region_of: Callable) -> None:
+def _scope_resources(account: str) -> None:
     """Resource ARNs for the IAM check of the calls Lakegate's roles make."""
     from moto.glue.responses import GlueResponse
     from moto.sns.responses import SNSResponse
@@ -403,8 +403,9 @@ class GlueRunner:
         def as_dict(run):
             described = original_as_dict(run)
             process = getattr(run, "glue_process", None)
-            if process and process.error_message():
-                described["ErrorMessage"] = process.error_message()
+            message = process.error_message() if process else None
+            if message:
+                described["ErrorMessage"] = message
             return described
 
         glue_models.FakeJob.start_job_run = start_job_run
@@ -429,7 +430,7 @@ def install(
 
     default_user_config["stepfunctions"]["execute_state_machine"] = True
     bridge_moto_gaps(setattr, lambda mapping, key, value: mapping.__setitem__(key, value))
-    _scope_resources(account, lambda r: r)
+    _scope_resources(account)
     _verify_every_signed_header()
     _delete_objects_per_key()
     _record_decisions(decisions)

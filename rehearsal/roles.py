@@ -5,6 +5,7 @@ calls), for one emulated account."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +35,7 @@ class Place:
 
     @property
     def name(self) -> str:  # local.name of every module
-        return aws.state_machine_name(self.env).removesuffix("-ingest")
+        return aws.environment_name(self.env)
 
     @property
     def buckets(self) -> dict[str, str]:
@@ -95,18 +96,25 @@ def role_policy(role: str, place: Place, topic_arns: list[str]) -> dict:
 CONDITION_KEYS = {"test": "test", "variable": "variable", "values": "values"}
 
 
-def _hcl_text(value: str, refs: dict[str, str]) -> str:
-    import re
+INTERPOLATION = re.compile(r"\$\{([^{}]+)\}")
 
-    text = value[1:-1] if value[:1] == value[-1:] == '"' else value
 
-    def resolve(match: re.Match) -> str:
-        expression = match.group(1).strip()
-        if expression not in refs:
-            raise KeyError(f"no value for ${{{expression}}} in {text!r}")
-        return refs[expression]
+def unquote(value: str) -> str:
+    return value[1:-1] if value[:1] == value[-1:] == '"' else value
 
-    return re.sub(r"\$\{((?:[^{}]|\{[^{}]*\})+)\}", resolve, text)
+
+def interpolate(text: str, refs: dict[str, str]) -> str:
+    """An HCL value as python-hcl2 gives it ("${local.code}/x", var.schema_v, "text"), with
+    every reference replaced from `refs`; references to locals are followed."""
+    text = unquote(text.strip())
+    if text in refs:  # a bare reference (var.schema_v)
+        text = refs[text]
+    for _ in range(5):  # locals refer to locals and variables
+        expanded = INTERPOLATION.sub(lambda m: refs[m.group(1).strip()], text)
+        if expanded == text:
+            return unquote(expanded)
+        text = unquote(expanded)
+    raise ValueError(f"unresolved interpolation in {text!r}")
 
 
 def hcl_policy_document(module: str, name: str, refs: dict[str, str]) -> dict:
@@ -124,18 +132,18 @@ def hcl_policy_document(module: str, name: str, refs: dict[str, str]) -> dict:
     statements = []
     for statement in blocks[0].get("statement", []):
         rendered = {
-            "Sid": _hcl_text(statement.get("sid", '""'), refs),
-            "Effect": _hcl_text(statement.get("effect", '"Allow"'), refs),
-            "Action": [_hcl_text(a, refs) for a in statement["actions"]],
-            "Resource": [_hcl_text(r, refs) for r in statement["resources"]],
+            "Sid": interpolate(statement.get("sid", '""'), refs),
+            "Effect": interpolate(statement.get("effect", '"Allow"'), refs),
+            "Action": [interpolate(a, refs) for a in statement["actions"]],
+            "Resource": [interpolate(r, refs) for r in statement["resources"]],
         }
         conditions: dict[str, dict[str, list[str]]] = {}
         for condition in statement.get("condition", []):
             test, variable = (
-                _hcl_text(condition["test"], refs),
-                _hcl_text(condition["variable"], refs),
+                interpolate(condition["test"], refs),
+                interpolate(condition["variable"], refs),
             )
-            values = [_hcl_text(v, refs) for v in condition["values"]]
+            values = [interpolate(v, refs) for v in condition["values"]]
             conditions.setdefault(test, {})[variable] = values
         if conditions:
             rendered["Condition"] = conditions
