@@ -15,7 +15,7 @@ import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from lakegate.errors import Conflict, LakegateError
@@ -41,6 +41,42 @@ def check_key(key: str) -> str:
     if any(part in (".", "..") for part in key.rstrip("/").split("/")) or "//" in key:
         raise ValueError(f"storage key {key!r} has an empty, '.' or '..' segment")
     return key
+
+
+LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
+RETENTION_MODE_TAG = "lakegate:audit-retention-mode"
+RETENTION_DAYS_TAG = "lakegate:audit-retention-days"
+
+
+@dataclass(frozen=True)
+class Retention:
+    """The S3 Object Lock retention a bucket asks of its write-once records (Terraform
+    tags silver and gold with it; their bucket policy refuses a record without it)."""
+
+    mode: str
+    days: int
+
+    @classmethod
+    def from_tags(cls, bucket: str, tags: Mapping[str, str]) -> Retention | None:
+        mode, days = tags.get(RETENTION_MODE_TAG), tags.get(RETENTION_DAYS_TAG)
+        if mode is None and days is None:
+            return None
+        if mode not in LOCK_MODES:
+            raise LakegateError(
+                f"bucket {bucket}: tag {RETENTION_MODE_TAG}={mode!r} is not one of"
+                f" {', '.join(LOCK_MODES)}"
+            )
+        if days is None or not days.isdigit() or int(days) < 1:
+            raise LakegateError(
+                f"bucket {bucket}: tag {RETENTION_DAYS_TAG}={days!r} is not a whole number"
+                " of days of at least 1"
+            )
+        return cls(mode, int(days))
+
+    def until(self, now: datetime) -> datetime:
+        """The retain-until date of a record written now. An hour over the days, so that
+        the remaining retention S3 judges (whole days) is never under them."""
+        return now.astimezone(UTC) + timedelta(days=self.days, hours=1)
 
 
 class Storage(ABC):
@@ -70,6 +106,11 @@ class Storage(ABC):
         if_none_match: only create (Conflict when it exists). if_match: only replace the
         version with that ETag (Conflict otherwise). Both are atomic against other writers.
         """
+
+    def write_once(self, key: str, data: bytes) -> str:
+        """Create a record nobody may change or delete (an audit event): create-only,
+        and on S3 under the bucket's Object Lock retention. Conflict if it exists."""
+        return self.write_bytes(key, data, if_none_match=True)
 
     @abstractmethod
     def info(self, key: str) -> ObjectInfo | None: ...
@@ -163,6 +204,11 @@ class LocalStorage(Storage):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp_name)
         return md5_etag(data)
+
+    def write_once(self, key: str, data: bytes) -> str:
+        etag = self.write_bytes(key, data, if_none_match=True)
+        self._path(key).chmod(0o444)  # the local stand-in for Object Lock
+        return etag
 
     def info(self, key: str) -> ObjectInfo | None:
         path = self._path(key)
@@ -278,13 +324,43 @@ class S3Storage(Storage):
     def write_bytes(
         self, key: str, data: bytes, *, if_none_match: bool = False, if_match: str | None = None
     ) -> str:
-        from botocore.exceptions import ClientError
-
         extra = {}
         if if_none_match:
             extra["IfNoneMatch"] = "*"
         if if_match is not None:
             extra["IfMatch"] = f'"{if_match}"'
+        return self._put(key, data, extra)
+
+    def write_once(self, key: str, data: bytes) -> str:
+        extra: dict = {"IfNoneMatch": "*"}
+        retention = self.retention()
+        if retention is not None:
+            # S3 requires a checksum on a write that carries Object Lock settings.
+            extra.update(
+                ObjectLockMode=retention.mode,
+                ObjectLockRetainUntilDate=retention.until(datetime.now(UTC)),
+                ChecksumAlgorithm="SHA256",
+            )
+        return self._put(key, data, extra)
+
+    def retention(self) -> Retention | None:
+        """The bucket's audit retention, from its tags (read once)."""
+        from botocore.exceptions import ClientError
+
+        if not hasattr(self, "_retention"):
+            try:
+                tag_set = self.client.get_bucket_tagging(Bucket=self.bucket)["TagSet"]
+            except ClientError as error:
+                if self._code(error) != "NoSuchTagSet":
+                    raise
+                tag_set = []
+            tags = {tag["Key"]: tag["Value"] for tag in tag_set}
+            self._retention = Retention.from_tags(self.bucket, tags)
+        return self._retention
+
+    def _put(self, key: str, data: bytes, extra: dict) -> str:
+        from botocore.exceptions import ClientError
+
         try:
             response = self.client.put_object(
                 Bucket=self.bucket, Key=check_key(key), Body=data, **extra

@@ -1,4 +1,5 @@
-"""The append-only audit log: one object per event, created once, never rewritten."""
+"""The append-only audit log: one object per event, created once, never rewritten (on S3
+under Object Lock retention: Storage.write_once)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def record(storage: Storage, dataset: str, event: str, at: datetime, body: dict)
     stamp = at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     key = layout.audit_key(dataset, stamp, event, subject, secrets.token_hex(4))
     document = {"event": event, "at": at.astimezone(UTC).isoformat(), "dataset": dataset, **body}
-    storage.write_bytes(key, (json.dumps(document, indent=2) + "\n").encode(), if_none_match=True)
+    storage.write_once(key, (json.dumps(document, indent=2) + "\n").encode())
     return key
 
 

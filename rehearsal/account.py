@@ -159,10 +159,16 @@ class Account:
     def _build(self) -> None:
         iam = self.client("iam", "admin")
         s3 = self.client("s3", "admin")
-        for bucket in self.place.buckets.values():
+        write_once = definitions.write_once_buckets()
+        tags = definitions.retention_tags(definitions.audit_retention(self.place.env))
+        for role, bucket in self.place.buckets.items():
             s3.create_bucket(
-                Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.place.region}
+                Bucket=bucket,
+                CreateBucketConfiguration={"LocationConstraint": self.place.region},
+                ObjectLockEnabledForBucket=role in write_once,
             )
+            if role in write_once:
+                s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tags})
             s3.put_public_access_block(
                 Bucket=bucket,
                 PublicAccessBlockConfiguration={

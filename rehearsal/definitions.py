@@ -1,6 +1,7 @@
-"""The Glue jobs as infra/modules/glue defines them: script, DefaultArguments and
-concurrency read from the module's own HCL and interpolated with the values the
-environment passes, so the rehearsal starts the jobs Terraform deploys."""
+"""What Terraform deploys, read from its own HCL: the Glue jobs as infra/modules/glue
+defines them (script, DefaultArguments and concurrency, interpolated with the values the
+environment passes), so the rehearsal starts the jobs Terraform deploys; and the
+write-once buckets with the audit retention each environment asks for."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from functools import cache
 import hcl2
 
 from lakegate import aws
+from lakegate.storage import RETENTION_DAYS_TAG, RETENTION_MODE_TAG, Retention
 from rehearsal.roles import INFRA, Place, interpolate, unquote
 
 MERGED = re.compile(r'"(--[^"]+)"\s*=\s*("(?:\$\{[^}]*\}|[^"])*"|[A-Za-z_][A-Za-z0-9_.]*)')
@@ -22,6 +24,31 @@ class GlueJob:
     script: str  # the file in glue_jobs/ the job's ScriptLocation names
     default_arguments: dict[str, str]
     max_concurrent_runs: int
+
+
+WRITE_ONCE = re.compile(r"write_once\s*=\s*toset\(\[([^\]]*)\]\)")
+
+
+def write_once_buckets() -> list[str]:
+    """The lake roles created with Object Lock (infra/modules/storage: local.write_once)."""
+    (roles,) = WRITE_ONCE.findall((INFRA / "storage" / "main.tf").read_text())
+    return [unquote(role.strip()) for role in roles.split(",")]
+
+
+def audit_retention(env: str) -> Retention:
+    """The audit retention infra/envs/<env> passes to the lakegate module."""
+    root = INFRA.parent / "envs" / env / "main.tf"
+    modules = {unquote(k): v for b in hcl2.loads(root.read_text())["module"] for k, v in b.items()}
+    value = modules["lakegate"]["audit_retention"]
+    return Retention(unquote(value["mode"]), int(value["days"]))
+
+
+def retention_tags(retention: Retention) -> list[dict[str, str]]:
+    """The tags infra/modules/storage puts on each write-once bucket."""
+    return [
+        {"Key": RETENTION_MODE_TAG, "Value": retention.mode},
+        {"Key": RETENTION_DAYS_TAG, "Value": str(retention.days)},
+    ]
 
 
 @cache

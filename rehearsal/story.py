@@ -26,6 +26,7 @@ from lakegate import layout
 from lakegate.ids import Month, new_run_id, scheduled_window
 from lakegate.sample import Expected, Injection, generate
 from lakegate.storage import Lake
+from rehearsal import definitions
 from rehearsal.account import DEPLOYER, OBSERVER, OBSERVER_POLICY, PRODUCER, Account
 from rehearsal.emulation import Decision
 
@@ -131,6 +132,17 @@ class Story:
         key = layout.success_key(self.account.place.dataset, "v1", run_id)
         body = s3.get_object(Bucket=self.account.place.buckets["silver"], Key=key)["Body"]
         return json.loads(body.read())
+
+    def audit_lock(self, key: str) -> str:
+        """The Object Lock an audit record carries: the environment's retention, or fail."""
+        head = self.account.client("s3").head_object(
+            Bucket=self.account.place.buckets["silver"], Key=key
+        )
+        mode, until = head.get("ObjectLockMode"), head.get("ObjectLockRetainUntilDate")
+        wanted = definitions.audit_retention(self.account.place.env)
+        if mode != wanted.mode or until is None:
+            raise RehearsalError(f"audit record {key} is not under {wanted.mode} retention")
+        return f"{key.rsplit('/', 1)[-1]}: Object Lock {mode} until {until:%Y-%m-%d %H:%M} UTC"
 
     def latest(self) -> dict | None:
         s3 = self.account.client("s3")
@@ -295,6 +307,7 @@ class Story:
             f"  _LATEST.json -> {latest['run_id']} (version {latest['version']});"
             f" catalog partitions {values}"
         )
+        self.say(f"  audit record {self.audit_lock(latest['audit_event'])}")
         self.facts["backfill"] = self.summary(run_id)
         self.facts["backfill_run"] = run_id
 

@@ -25,5 +25,6 @@ module "lakegate" {
   number_of_workers         = 2
   schedule_enabled          = false
   quarantine_retention_days = null
+  audit_retention           = { mode = "GOVERNANCE", days = 1 }
   force_destroy             = true
 }

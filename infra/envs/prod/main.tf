@@ -25,5 +25,6 @@ module "lakegate" {
   number_of_workers         = 10
   schedule_enabled          = true
   quarantine_retention_days = 730
+  audit_retention           = { mode = "COMPLIANCE", days = 2557 }
   force_destroy             = false
 }

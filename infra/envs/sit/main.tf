@@ -25,5 +25,6 @@ module "lakegate" {
   number_of_workers         = 2
   schedule_enabled          = true
   quarantine_retention_days = 180
+  audit_retention           = { mode = "GOVERNANCE", days = 30 }
   force_destroy             = false
 }

@@ -1,9 +1,10 @@
 # One private, versioned, encrypted, TLS-only bucket: what every Lakegate bucket is.
 resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV_AWS_144:Single-region by design (data residency); versioning and noncurrent-version retention protect against overwrites and deletes.
-  bucket        = var.name
-  force_destroy = var.force_destroy
-  tags          = var.tags
+  bucket              = var.name
+  force_destroy       = var.force_destroy
+  object_lock_enabled = var.object_lock_enabled
+  tags                = var.tags
 }
 
 resource "aws_s3_bucket_versioning" "this" {

@@ -67,3 +67,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "object_lock_enabled" {
+  description = "Enable S3 Object Lock (no default retention: writers set it per object, the bucket policy says which). Set when the bucket is created."
+  type        = bool
+  default     = false
+}

@@ -12,6 +12,7 @@ module "storage" {
   environment               = var.environment
   datasets                  = concat([var.dataset], var.domains)
   quarantine_retention_days = var.quarantine_retention_days
+  audit_retention           = var.audit_retention
   force_destroy             = var.force_destroy
   tags                      = var.tags
 }

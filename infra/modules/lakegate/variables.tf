@@ -95,6 +95,14 @@ variable "quarantine_retention_days" {
   default     = null
 }
 
+variable "audit_retention" {
+  description = "S3 Object Lock retention of the audit records (mode GOVERNANCE or COMPLIANCE, days)."
+  type = object({
+    mode = string
+    days = number
+  })
+}
+
 variable "force_destroy" {
   description = "Allow destroying non-empty buckets (never in prod)."
   type        = bool

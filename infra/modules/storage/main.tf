@@ -8,6 +8,15 @@ locals {
   retention = var.quarantine_retention_days == null ? [] : [
     for d in var.datasets : { id = "retain-${d}-quarantine", prefix = "${d}/quarantine/", days = var.quarantine_retention_days }
   ]
+  # Silver and gold hold the audit log (<dataset>/_audit/): S3 Object Lock on, every
+  # record created once with this retention, never deleted (the bucket policy refuses
+  # anything else, to every principal). The tags tell the promoter which retention to
+  # ask for; the policy holds whatever the tags say.
+  write_once = toset(["silver", "gold"])
+  audit_retention_tags = {
+    "lakegate:audit-retention-mode" = var.audit_retention.mode
+    "lakegate:audit-retention-days" = tostring(var.audit_retention.days)
+  }
 }
 
 data "aws_caller_identity" "current" {}
@@ -128,6 +137,16 @@ module "lake" {
   access_log_bucket       = module.access_logs.name
   access_log_prefix       = "${each.key}/"
   eventbridge             = true
-  force_destroy           = var.force_destroy
-  tags                    = merge(var.tags, { "lakegate:layer" = each.key })
+  object_lock_enabled     = contains(local.write_once, each.key)
+  policy_documents = contains(local.write_once, each.key) ? [templatefile("${path.module}/policies/write_once.json.tftpl", {
+    bucket_arn = "arn:${data.aws_partition.current.partition}:s3:::${each.value}"
+    mode       = var.audit_retention.mode
+    days       = var.audit_retention.days
+  })] : []
+  force_destroy = var.force_destroy
+  tags = merge(
+    var.tags,
+    { "lakegate:layer" = each.key },
+    contains(local.write_once, each.key) ? local.audit_retention_tags : {},
+  )
 }

@@ -81,3 +81,16 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "audit_retention" {
+  description = "S3 Object Lock retention of every audit record in silver and gold: GOVERNANCE (removable only with s3:BypassGovernanceRetention, which the bucket policy denies to all) or COMPLIANCE (removable by nobody, the root user included), for days."
+  type = object({
+    mode = string
+    days = number
+  })
+
+  validation {
+    condition     = contains(["GOVERNANCE", "COMPLIANCE"], var.audit_retention.mode) && var.audit_retention.days >= 1 && floor(var.audit_retention.days) == var.audit_retention.days
+    error_message = "audit_retention.mode must be GOVERNANCE or COMPLIANCE and audit_retention.days a whole number of at least 1."
+  }
+}
