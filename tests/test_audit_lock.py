@@ -16,7 +16,6 @@ condition keys (`s3:if-none-match`, `s3:object-lock-mode`,
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -39,7 +38,7 @@ from lakegate.templating import render
 from promotion import audit
 from rehearsal.definitions import audit_retention, retention_tags, write_once_buckets
 from rehearsal.roles import Place, deployer_policy, role_policy
-from tests import terraform
+from tests import policy_eval, terraform
 from tests.test_iam_policies import TEMPLATES, document
 
 PLACE = Place()
@@ -86,23 +85,6 @@ def _request_context(operation: str, params: dict) -> tuple[list[str], dict[str,
     return actions, keys
 
 
-def _condition_holds(condition: dict, keys: dict[str, str | None]) -> bool:
-    for operator, tests in condition.items():
-        for key, expected in tests.items():
-            value = keys[key]  # a key this judge does not know fails the test
-            if operator == "Null":
-                holds = (value is None) == (expected == "true")
-            elif operator == "StringNotEquals":
-                holds = value is None or value != expected
-            elif operator == "NumericLessThan":
-                holds = value is not None and int(value) < int(expected)
-            else:
-                raise AssertionError(f"the judge does not evaluate {operator}")
-            if not holds:
-                return False
-    return True
-
-
 def bucket_policy_judge(policy: dict):
     """A botocore before-call handler: AccessDenied when an explicit Deny matches. It
     judges the call's parameters, which `remember_parameters` keeps in its context."""
@@ -113,16 +95,10 @@ def bucket_policy_judge(policy: dict):
             return None
         actions, keys = _request_context(model.name, params)
         resource = f"{SILVER_ARN}/{params['Key']}"
-        for statement in policy["Statement"]:
-            if statement["Effect"] != "Deny":
-                continue
-            if not any(a in statement["Action"] for a in actions):
-                continue
-            if not any(fnmatch.fnmatchcase(resource, r) for r in statement["Resource"]):
-                continue
-            if _condition_holds(statement.get("Condition", {}), keys):
+        for action in actions:
+            if policy_eval.decide(policy, action, resource, keys) == policy_eval.DENY:
                 response = AWSResponse("https://s3.invalid", 403, {}, None)
-                error = {"Code": "AccessDenied", "Message": f"bucket policy {statement['Sid']}"}
+                error = {"Code": "AccessDenied", "Message": f"bucket policy denies {action}"}
                 return response, {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 403}}
         return None
 
