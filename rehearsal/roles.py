@@ -94,6 +94,12 @@ def role_policy(role: str, place: Place, topic_arns: list[str]) -> dict:
 # The deployer's policy stays HCL, where checkov's privilege-escalation checks read it;
 # this renders it as the provider would, for one account.
 CONDITION_KEYS = {"test": "test", "variable": "variable", "values": "values"}
+HCL_ELEMENTS = {
+    "actions": "Action",
+    "not_actions": "NotAction",
+    "resources": "Resource",
+    "not_resources": "NotResource",
+}
 
 
 INTERPOLATION = re.compile(r"\$\{([^{}]+)\}")
@@ -134,9 +140,10 @@ def hcl_policy_document(module: str, name: str, refs: dict[str, str]) -> dict:
         rendered = {
             "Sid": interpolate(statement.get("sid", '""'), refs),
             "Effect": interpolate(statement.get("effect", '"Allow"'), refs),
-            "Action": [interpolate(a, refs) for a in statement["actions"]],
-            "Resource": [interpolate(r, refs) for r in statement["resources"]],
         }
+        for hcl, key in HCL_ELEMENTS.items():
+            if hcl in statement:
+                rendered[key] = [interpolate(v, refs) for v in statement[hcl]]
         conditions: dict[str, dict[str, list[str]]] = {}
         for condition in statement.get("condition", []):
             test, variable = (

@@ -393,7 +393,9 @@ def test_the_deployer_may_manage_every_kind_of_resource_an_environment_has():
 
 def test_the_deployer_cannot_attach_any_managed_policy_or_change_its_own_role():
     statements = _policy_statements(INFRA / "modules/github_oidc", "deployer")
-    attaching = [s for s in statements if "iam:AttachRolePolicy" in s["actions"]]
+    attaching = [
+        s for s in statements if s["effect"] == "Allow" and "iam:AttachRolePolicy" in s["actions"]
+    ]
     assert len(attaching) == 1 and attaching[0]["condition"], "AttachRolePolicy is conditioned"
     (condition,) = attaching[0]["condition"]
     assert unquote(condition["variable"]) == "iam:PolicyARN"
@@ -444,7 +446,8 @@ def test_every_service_trust_is_limited_to_this_account():
                     kinds = [unquote(p["type"]) for p in statement.get("principals", [])]
                     services = [unquote(i) for p in statement.get("principals", [])
                                 for i in p["identifiers"]]  # fmt: skip
-                    assumes = "sts:AssumeRole" in [unquote(a) for a in statement["actions"]]
+                    actions = statement.get("actions", [])
+                    assumes = "sts:AssumeRole" in [unquote(a) for a in actions]
                     if (
                         not assumes
                         or "Service" not in kinds

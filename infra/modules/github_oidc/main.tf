@@ -34,6 +34,15 @@ data "aws_iam_policy_document" "deployer" {
     resources = [var.state_bucket_arn, "${var.state_bucket_arn}/*"]
   }
 
+  # The state bucket matches the lake pattern below; the deployer reads and writes its
+  # objects (state, lock file) and may change nothing else about it.
+  statement {
+    sid         = "TheStateBucketIsObjectsOnly"
+    effect      = "Deny"
+    not_actions = ["s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources   = [var.state_bucket_arn, "${var.state_bucket_arn}/*"]
+  }
+
   statement {
     sid       = "LakeBuckets"
     actions   = ["s3:*"]
@@ -78,7 +87,7 @@ data "aws_iam_policy_document" "deployer" {
       "iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy",
       "iam:ListInstanceProfilesForRole", "iam:CreatePolicy", "iam:DeletePolicy",
       "iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:CreatePolicyVersion",
-      "iam:DeletePolicyVersion", "iam:TagPolicy", "iam:UntagPolicy",
+      "iam:DeletePolicyVersion", "iam:TagPolicy", "iam:UntagPolicy", "iam:PutRolePermissionsBoundary",
     ]
     resources = [
       "${local.arn}:iam::${local.account}:role/${local.name}-*",
@@ -110,6 +119,32 @@ data "aws_iam_policy_document" "deployer" {
     effect    = "Deny"
     actions   = ["iam:*"]
     resources = ["${local.arn}:iam::${local.account}:role/${local.name}-deployer", "${local.arn}:iam::${local.account}:role/${local.name}-planner"]
+  }
+
+  # Every role a deployment creates or changes carries the boundary, so no role it makes
+  # can hold more than the boundary allows (no IAM, no STS, no change to the buckets'
+  # own protections), whatever policy is put on it; the boundary itself is bootstrap's.
+  statement {
+    sid    = "EveryRoleCarriesTheBoundary"
+    effect = "Deny"
+    actions = [
+      "iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy",
+      "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:DeleteRolePolicy",
+    ]
+    resources = ["${local.arn}:iam::${local.account}:role/*"]
+
+    condition {
+      test     = "StringNotEquals"
+      variable = "iam:PermissionsBoundary"
+      values   = ["${local.arn}:iam::${local.account}:policy/${local.name}-boundary"]
+    }
+  }
+
+  statement {
+    sid       = "NeverTheBoundary"
+    effect    = "Deny"
+    actions   = ["iam:DeleteRolePermissionsBoundary", "iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy", "iam:TagPolicy", "iam:UntagPolicy"]
+    resources = ["${local.arn}:iam::${local.account}:role/*", "${local.arn}:iam::${local.account}:policy/${local.name}-boundary"]
   }
 
   statement {
@@ -193,6 +228,13 @@ data "aws_iam_policy_document" "deployer" {
     ]
     resources = ["*"]
   }
+}
+
+resource "aws_iam_policy" "boundary" {
+  name        = "${local.name}-boundary"
+  description = "Permissions boundary of every role a ${var.environment} deployment creates"
+  policy      = file("${path.module}/policies/boundary.json")
+  tags        = var.tags
 }
 
 resource "aws_iam_role" "deployer" {

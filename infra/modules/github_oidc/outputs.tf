@@ -7,3 +7,8 @@ output "planner_role_arn" {
   description = "Set as the repository variable AWS_PLAN_ROLE_ARN_<ENV> (pull-request plans)."
   value       = aws_iam_role.planner.arn
 }
+
+output "boundary_arn" {
+  description = "The permissions boundary every role of this environment's deployments carries."
+  value       = aws_iam_policy.boundary.arn
+}

@@ -59,10 +59,11 @@ data "aws_iam_policy_document" "assume_glue" {
 }
 
 resource "aws_iam_role" "job" {
-  name               = "${local.name}-glue-job"
-  description        = "Lakegate ingestion job: writes run paths, never _LATEST.json or current/"
-  assume_role_policy = data.aws_iam_policy_document.assume_glue.json
-  tags               = var.tags
+  permissions_boundary = var.permissions_boundary_arn
+  name                 = "${local.name}-glue-job"
+  description          = "Lakegate ingestion job: writes run paths, never _LATEST.json or current/"
+  assume_role_policy   = data.aws_iam_policy_document.assume_glue.json
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "job" {
@@ -100,6 +101,7 @@ data "aws_iam_policy_document" "assume_promoter" {
 }
 
 resource "aws_iam_role" "promoter" {
+  permissions_boundary = var.permissions_boundary_arn
   name                 = "${local.name}-promoter"
   description          = "Lakegate promoter: publishes approved runs"
   assume_role_policy   = data.aws_iam_policy_document.assume_promoter.json
@@ -123,6 +125,7 @@ module "operator_trust" {
 }
 
 resource "aws_iam_role" "operator" {
+  permissions_boundary = var.permissions_boundary_arn
   name                 = "${local.name}-operator"
   description          = "Lakegate operator: starts backfill executions"
   assume_role_policy   = module.operator_trust.json
@@ -162,6 +165,7 @@ data "aws_iam_policy_document" "assume_persona" {
 resource "aws_iam_role" "persona" {
   for_each = data.aws_iam_policy_document.assume_persona
 
+  permissions_boundary = var.permissions_boundary_arn
   name                 = "${local.name}-${each.key}"
   assume_role_policy   = each.value.json
   max_session_duration = 3600

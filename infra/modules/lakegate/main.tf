@@ -6,6 +6,15 @@ data "aws_iam_openid_connect_provider" "github" {
   url = "https://token.actions.githubusercontent.com"
 }
 
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  # The permissions boundary infra/bootstrap creates for this environment (module
+  # github_oidc); every role below carries it, and the deployer can create no other.
+  permissions_boundary_arn = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:policy/lakegate-${var.environment}-boundary"
+}
+
 module "storage" {
   source = "../storage"
 
@@ -20,6 +29,7 @@ module "storage" {
 module "iam" {
   source = "../iam"
 
+  permissions_boundary_arn = local.permissions_boundary_arn
   environment              = var.environment
   bucket_arns              = module.storage.bucket_arns
   kms_key_arn              = module.storage.kms_key_arn
@@ -50,19 +60,20 @@ module "glue" {
 module "orchestration" {
   source = "../orchestration"
 
-  environment        = var.environment
-  dataset            = var.dataset
-  schema_v           = var.schema_v
-  glue_job_name      = module.glue.job_name
-  glue_job_arn       = module.glue.job_arn
-  silver_bucket_name = module.storage.bucket_names["silver"]
-  silver_bucket_arn  = module.storage.bucket_arns["silver"]
-  kms_key_arn        = module.storage.kms_key_arn
-  schedule_enabled   = var.schedule_enabled
-  subscriptions      = var.subscriptions
-  slack_channels     = var.slack_channels
-  runbook_base_url   = local.runbook_base_url
-  tags               = var.tags
+  permissions_boundary_arn = local.permissions_boundary_arn
+  environment              = var.environment
+  dataset                  = var.dataset
+  schema_v                 = var.schema_v
+  glue_job_name            = module.glue.job_name
+  glue_job_arn             = module.glue.job_arn
+  silver_bucket_name       = module.storage.bucket_names["silver"]
+  silver_bucket_arn        = module.storage.bucket_arns["silver"]
+  kms_key_arn              = module.storage.kms_key_arn
+  schedule_enabled         = var.schedule_enabled
+  subscriptions            = var.subscriptions
+  slack_channels           = var.slack_channels
+  runbook_base_url         = local.runbook_base_url
+  tags                     = var.tags
 }
 
 module "monitoring" {

@@ -56,9 +56,10 @@ data "aws_iam_policy_document" "assume_chatbot" {
 resource "aws_iam_role" "chatbot" {
   count = length(var.slack_channels) > 0 ? 1 : 0
 
-  name               = "${local.name}-chatbot"
-  assume_role_policy = data.aws_iam_policy_document.assume_chatbot.json
-  tags               = var.tags
+  permissions_boundary = var.permissions_boundary_arn
+  name                 = "${local.name}-chatbot"
+  assume_role_policy   = data.aws_iam_policy_document.assume_chatbot.json
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy_attachment" "chatbot" {
@@ -125,9 +126,10 @@ locals {
 }
 
 resource "aws_iam_role" "state_machine" {
-  name               = "${local.name}-ingest-states"
-  assume_role_policy = data.aws_iam_policy_document.assume_states.json
-  tags               = var.tags
+  permissions_boundary = var.permissions_boundary_arn
+  name                 = "${local.name}-ingest-states"
+  assume_role_policy   = data.aws_iam_policy_document.assume_states.json
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "state_machine" {
@@ -197,9 +199,10 @@ data "aws_iam_policy_document" "assume_events" {
 }
 
 resource "aws_iam_role" "schedule" {
-  name               = "${local.name}-ingest-schedule"
-  assume_role_policy = data.aws_iam_policy_document.assume_events.json
-  tags               = var.tags
+  permissions_boundary = var.permissions_boundary_arn
+  name                 = "${local.name}-ingest-schedule"
+  assume_role_policy   = data.aws_iam_policy_document.assume_events.json
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "schedule" {

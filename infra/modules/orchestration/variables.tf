@@ -127,3 +127,8 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "permissions_boundary_arn" {
+  description = "The permissions boundary every role here carries (infra/bootstrap creates <prefix>-<env>-boundary; the deployer may create no role without it)."
+  type        = string
+}
