@@ -52,7 +52,7 @@ chaos: install java ## Reliability: every crash point, hostile input, races (lon
 rehearse: install java ## The AWS path offline: moto with IAM on, the Glue job on s3://, every role under its policy
 	$(BIN)/python -m rehearsal
 
-lint: install checkov ## Static checks: ruff, statelint, Terraform (parse, fmt, schema, structure, personas), checkov, workflows
+lint: install checkov ## Static checks: ruff, statelint, Terraform (parse, fmt, schema, structure, personas, IAM lint, escalation), checkov, workflows
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m lakegate.asl --check
@@ -62,7 +62,8 @@ lint: install checkov ## Static checks: ruff, statelint, Terraform (parse, fmt, 
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/actionlint
 	$(BIN)/zizmor --offline --min-severity medium .github/workflows
-	$(BIN)/pytest -q -p no:cacheprovider tests/test_infra.py tests/test_terraform_schema.py tests/test_iam_policies.py tests/test_contracts.py tests/test_workflows.py
+	$(BIN)/python tools/iam_lint.py
+	$(BIN)/pytest -q -p no:cacheprovider tests/test_infra.py tests/test_terraform_schema.py tests/test_iam_policies.py tests/test_contracts.py tests/test_workflows.py tests/test_escalation.py tests/test_audit_lock.py tests/test_iam_lint.py
 
 artifact: install ## Build dist/lakegate-<version>+g<sha>/ (wheel + Glue script) as CI does
 	$(BIN)/python tools/build_artifact.py
