@@ -126,6 +126,11 @@ class Storage(ABC):
     @abstractmethod
     def delete(self, key: str) -> None: ...
 
+    def purge(self, key: str) -> None:
+        """Delete an object for good: on a versioned bucket, every version of it (a plain
+        delete there only hides the object behind a delete marker)."""
+        self.delete(key)
+
     def exists(self, key: str) -> bool:
         return self.info(key) is not None
 
@@ -399,6 +404,15 @@ class S3Storage(Storage):
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
+
+    def purge(self, key: str) -> None:
+        paginator = self.client.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=check_key(key)):
+            for item in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                if item["Key"] == key:
+                    self.client.delete_object(
+                        Bucket=self.bucket, Key=key, VersionId=item["VersionId"]
+                    )
 
 
 class Lake:

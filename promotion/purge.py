@@ -19,8 +19,9 @@ def purge_condemned(
     now: datetime,
     older_than_days: int = 0,
 ) -> dict:
-    """Delete condemned objects written more than `older_than_days` ago. The audit event
-    (listing every key) is written before anything is deleted."""
+    """Delete condemned objects written more than `older_than_days` ago, every version of
+    each (on S3 a plain delete would keep the rows as a noncurrent version). The audit
+    event (listing every key) is written before anything is deleted."""
     if older_than_days < 0:
         raise ValueError("older-than days must be 0 or more")
     body = {
@@ -36,5 +37,5 @@ def purge_condemned(
     body["deleted_bytes"] = sum(o.size for o in doomed)
     key = audit.record(lake["silver"], dataset, "purge-condemned", now, body)
     for item in doomed:
-        store.delete(item.key)
+        store.purge(item.key)
     return {"audit_event": key, "deleted": len(doomed), "bytes": body["deleted_bytes"]}

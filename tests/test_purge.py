@@ -1,0 +1,123 @@
+"""purge-condemned on real S3 objects, as the promoter, in moto with IAM enforced.
+
+Condemned rows live in the versioned quarantine bucket: a plain delete would only hide
+them behind a delete marker. The purge removes every version of every condemned object
+past the cut-off, after writing the audit record (under Object Lock, in silver) that
+lists each key; quarantined rows and younger condemned rows are untouched.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.core import set_initial_no_auth_action_count
+
+from lakegate.storage import Lake
+from promotion import audit
+from promotion.purge import purge_condemned
+from rehearsal.definitions import audit_retention, retention_tags
+from rehearsal.roles import Place, role_policy
+from tests import policy_eval
+
+PLACE = Place()
+BUCKETS = PLACE.buckets
+CONDEMNED = [
+    "transactions/condemned/run_id=R1/year=2024/month=03/part-0.parquet",
+    "transactions/condemned/run_id=R2/year=2024/month=04/part-0.parquet",
+]
+QUARANTINED = "transactions/quarantine/run_id=R1/year=2024/month=03/part-0.parquet"
+
+
+@pytest.fixture
+def promoter_lake():
+    with mock_aws():
+        admin = boto3.client("s3", region_name=PLACE.region)
+        for role, bucket in BUCKETS.items():
+            admin.create_bucket(
+                Bucket=bucket,
+                CreateBucketConfiguration={"LocationConstraint": PLACE.region},
+                ObjectLockEnabledForBucket=role == "silver",
+            )
+            admin.put_bucket_versioning(
+                Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
+            )
+        tags = retention_tags(audit_retention(PLACE.env))
+        admin.put_bucket_tagging(Bucket=BUCKETS["silver"], Tagging={"TagSet": tags})
+        for key in CONDEMNED:  # two versions each: a rerun rewrote the file
+            for body in (b"first" * 100, b"second" * 100):
+                admin.put_object(Bucket=BUCKETS["quarantine"], Key=key, Body=body)
+        admin.put_object(Bucket=BUCKETS["quarantine"], Key=QUARANTINED, Body=b"kept")
+        iam = boto3.client("iam", region_name="us-east-1")
+        iam.create_user(UserName="promoter")
+        policy = role_policy("promoter", PLACE, [PLACE.topic_arn("alerts")])
+        iam.put_user_policy(
+            UserName="promoter", PolicyName="promoter", PolicyDocument=json.dumps(policy)
+        )
+        key = iam.create_access_key(UserName="promoter")["AccessKey"]
+        client = boto3.client(
+            "s3",
+            region_name=PLACE.region,
+            aws_access_key_id=key["AccessKeyId"],
+            aws_secret_access_key=key["SecretAccessKey"],
+        )
+        yield admin, Lake.s3(client, BUCKETS), policy
+
+
+def test_purge_deletes_every_version_and_records_what_it_deleted(promoter_lake):
+    admin, lake, _ = promoter_lake
+
+    @set_initial_no_auth_action_count(0)
+    def purge():
+        return purge_condemned(
+            lake, "transactions", "Fay Compliance", "retention ended", "aws:fay",
+            datetime.now(UTC) + timedelta(days=1), older_than_days=0,
+        )  # fmt: skip
+
+    result = purge()
+    assert result["deleted"] == 2 and result["bytes"] == 2 * len(b"second" * 100)
+    versions = admin.list_object_versions(
+        Bucket=BUCKETS["quarantine"], Prefix="transactions/condemned/"
+    )
+    assert versions.get("Versions", []) == [] and versions.get("DeleteMarkers", []) == []
+    assert admin.get_object(Bucket=BUCKETS["quarantine"], Key=QUARANTINED)["Body"].read() == (
+        b"kept"
+    )
+    (event,) = audit.events(lake["silver"], "transactions")
+    assert event["event"] == "purge-condemned" and event["approver"] == "Fay Compliance"
+    assert event["deleted"] == CONDEMNED
+    head = admin.head_object(Bucket=BUCKETS["silver"], Key=result["audit_event"])
+    assert head["ObjectLockMode"] == audit_retention(PLACE.env).mode
+
+
+def test_purge_keeps_rows_younger_than_the_cut_off(promoter_lake):
+    admin, lake, _ = promoter_lake
+
+    @set_initial_no_auth_action_count(0)
+    def purge():
+        return purge_condemned(
+            lake, "transactions", "Fay Compliance", "too early", "aws:fay",
+            datetime.now(UTC), older_than_days=30,
+        )  # fmt: skip
+
+    assert purge()["deleted"] == 0
+    versions = admin.list_object_versions(
+        Bucket=BUCKETS["quarantine"], Prefix="transactions/condemned/"
+    )
+    assert len(versions["Versions"]) == 4
+    (event,) = audit.events(lake["silver"], "transactions")
+    assert event["deleted"] == [] and event["older_than_days"] == 30
+
+
+def test_the_promoter_may_list_versions_only_of_condemned_rows(promoter_lake):
+    *_, policy = promoter_lake
+    bucket = f"arn:aws:s3:::{BUCKETS['quarantine']}"
+    allowed = {"s3:prefix": "transactions/condemned/run_id=R1/"}
+    assert policy_eval.decide(policy, "s3:ListBucketVersions", bucket, allowed) == "allow"
+    other = {"s3:prefix": "transactions/quarantine/"}
+    assert policy_eval.decide(policy, "s3:ListBucketVersions", bucket, other) != "allow"
+    row = f"{bucket}/{QUARANTINED}"
+    assert policy_eval.decide(policy, "s3:DeleteObjectVersion", row) != "allow"
