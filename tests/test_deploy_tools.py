@@ -63,7 +63,33 @@ def test_sit_changes_only_in_london_business_hours():
     for moment in (SATURDAY, TUESDAY_EVENING):
         with pytest.raises(Refused, match="Monday-Friday 09:00-17:00"):
             deploy_guard.check_hours("sit", moment)
-    deploy_guard.check_hours("prod", SATURDAY)  # prod is guarded by its change ticket
+    deploy_guard.check_hours("prod", SATURDAY)  # prod has its change window instead
+
+
+def test_prod_changes_only_inside_the_window_its_ticket_approved():
+    window = "2026-03-07T11:00Z/2026-03-07T13:00Z"
+    deploy_guard.check_window("prod", window, SATURDAY)
+    with pytest.raises(Refused, match=r"only inside the change window .* it is 2026-03-03T12:00Z"):
+        deploy_guard.check_window("prod", window, TUESDAY_NOON)
+    with pytest.raises(Refused, match="only inside"):  # the end is excluded
+        deploy_guard.check_window("prod", window, datetime(2026, 3, 7, 13, 0, tzinfo=UTC))
+    for bad, message in (
+        ("", "needs its change window"),
+        ("tonight", "needs its change window"),
+        ("2026-03-07T11:00/2026-03-07T13:00", "needs its change window"),  # no zone
+        ("2026-03-07T13:00Z/2026-03-07T11:00Z", "end after it starts"),
+        ("2026-03-07T11:00Z/2026-03-07T19:01Z", "within 8 hours"),
+    ):
+        with pytest.raises(Refused, match=message):
+            deploy_guard.check_window("prod", bad, SATURDAY)
+    deploy_guard.check_window("sit", "", SATURDAY)  # sit has its business hours
+
+
+def test_the_window_is_checked_again_before_apply(capsys):
+    argv = ["hours", "--environment", "prod", "--change-window"]
+    assert deploy_guard.main([*argv, "2026-03-07T11:00Z/2026-03-07T13:00Z"], now=SATURDAY) == 0
+    assert deploy_guard.main([*argv, "2026-03-07T11:00Z/2026-03-07T12:00Z"], now=SATURDAY) == 1
+    assert "refused: prod changes only inside the change window" in capsys.readouterr().err
 
 
 def test_prod_runs_only_commits_on_main():
@@ -107,6 +133,9 @@ def test_the_guard_command_line_writes_the_commit_for_the_next_job(repo, tmp_pat
     assert output.read_text() == f"sha={repo}\n"
     argv[argv.index("sit", 2)] = "prod"  # sit was never deployed, and no ticket
     argv[argv.index("deploy sit")] = "deploy prod"
+    assert deploy_guard.main(argv, now=TUESDAY_NOON) == 1
+    assert "refused: prod needs its change window" in capsys.readouterr().err
+    argv += ["--change-window", "2026-03-03T11:00Z/2026-03-03T13:00Z"]
     assert deploy_guard.main(argv, now=TUESDAY_NOON) == 1
     assert "refused: prod needs a change ticket" in capsys.readouterr().err
 

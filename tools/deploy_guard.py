@@ -5,12 +5,15 @@ rollback workflows). Each refusal is one line naming the rule.
         --ref refs/heads/main --sha <commit> [--change-ticket CHG-1234]
     python tools/deploy_guard.py rollback --environment prod --confirm "rollback prod" \
         --ref refs/heads/main --tag deploy-prod-20260301T101500Z --change-ticket CHG-1
-    python tools/deploy_guard.py hours    --environment sit
+    python tools/deploy_guard.py hours    --environment prod \
+        --change-window 2026-03-01T20:00Z/2026-03-01T22:00Z
 
 Rules: the confirmation string is "<action> <environment>"; prod needs a change ticket
 and is deployed only by a workflow started from main, with a commit that is on main;
 a commit reaches sit only after it was deployed to dev, and prod only after sit;
-sit changes only in business hours (Monday-Friday 09:00-17:00 Europe/London).
+sit changes only in business hours (Monday-Friday 09:00-17:00 Europe/London); prod
+only inside the change window its ticket approved (start/end in UTC, at most 8 hours),
+checked when the deployment is requested and again before apply.
 A rollback names a deploy-<environment>-<UTC stamp> tag of the same environment.
 """
 
@@ -20,7 +23,7 @@ import argparse
 import re
 import subprocess
 import sys
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 ENVIRONMENTS = ("dev", "sit", "prod")
@@ -30,6 +33,8 @@ TAG = re.compile(r"^deploy-(dev|sit|prod)-[0-9]{8}T[0-9]{6}Z$")
 SHA = re.compile(r"^[0-9a-f]{40}$")
 BUSINESS_HOURS = (9, 17)
 BUSINESS_ZONE = ZoneInfo("Europe/London")
+WINDOW_BOUND = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}Z$")
+LONGEST_WINDOW = timedelta(hours=8)
 
 
 class Refused(Exception):
@@ -56,6 +61,31 @@ def check_hours(environment: str, now: datetime) -> None:
         raise Refused(
             f"sit changes only Monday-Friday {start:02d}:00-{end:02d}:00 Europe/London;"
             f" it is {local:%A %H:%M} there"
+        )
+
+
+def parse_window(window: str) -> tuple[datetime, datetime]:
+    """A change window "<start>/<end>", each YYYY-MM-DDTHH:MMZ (UTC)."""
+    bounds = window.strip().split("/")
+    if len(bounds) != 2 or not all(WINDOW_BOUND.fullmatch(b) for b in bounds):
+        raise Refused(
+            f"prod needs its change window as <start>/<end> in UTC, e.g."
+            f" 2026-03-01T20:00Z/2026-03-01T22:00Z; got {window!r}"
+        )
+    start, end = (datetime.strptime(b, "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC) for b in bounds)
+    if not start < end <= start + LONGEST_WINDOW:
+        raise Refused(f"change window {window} must end after it starts, within 8 hours")
+    return start, end
+
+
+def check_window(environment: str, window: str, now: datetime) -> None:
+    if environment != "prod":
+        return
+    start, end = parse_window(window)
+    if not start <= now.astimezone(UTC) < end:
+        raise Refused(
+            f"prod changes only inside the change window {window};"
+            f" it is {now.astimezone(UTC):%Y-%m-%dT%H:%MZ}"
         )
 
 
@@ -119,11 +149,13 @@ def main(argv: list[str] | None = None, now: datetime | None = None) -> int:
     parser.add_argument("--sha", default="")
     parser.add_argument("--tag", default="")
     parser.add_argument("--change-ticket", default="")
+    parser.add_argument("--change-window", default="", help="prod: <start>/<end>, UTC")
     parser.add_argument("--github-output", help="append sha= (the commit to deploy) here")
     args = parser.parse_args(argv)
     now = now or datetime.now(BUSINESS_ZONE)
     try:
         check_hours(args.environment, now)
+        check_window(args.environment, args.change_window, now)
         if args.action == "hours":
             print(f"{args.environment}: within its change window")
             return 0
