@@ -67,17 +67,17 @@ def promoter_lake():
         yield admin, Lake.s3(client, BUCKETS), policy
 
 
+@set_initial_no_auth_action_count(0)
+def purge_as_promoter(lake: Lake, now: datetime, older_than_days: int) -> dict:
+    """purge-condemned with IAM enforced from the first request."""
+    return purge_condemned(
+        lake, "transactions", "Fay Compliance", "retention ended", "aws:fay", now, older_than_days
+    )
+
+
 def test_purge_deletes_every_version_and_records_what_it_deleted(promoter_lake):
     admin, lake, _ = promoter_lake
-
-    @set_initial_no_auth_action_count(0)
-    def purge():
-        return purge_condemned(
-            lake, "transactions", "Fay Compliance", "retention ended", "aws:fay",
-            datetime.now(UTC) + timedelta(days=1), older_than_days=0,
-        )  # fmt: skip
-
-    result = purge()
+    result = purge_as_promoter(lake, datetime.now(UTC) + timedelta(days=1), older_than_days=0)
     assert result["deleted"] == 2 and result["bytes"] == 2 * len(b"second" * 100)
     versions = admin.list_object_versions(
         Bucket=BUCKETS["quarantine"], Prefix="transactions/condemned/"
@@ -95,15 +95,7 @@ def test_purge_deletes_every_version_and_records_what_it_deleted(promoter_lake):
 
 def test_purge_keeps_rows_younger_than_the_cut_off(promoter_lake):
     admin, lake, _ = promoter_lake
-
-    @set_initial_no_auth_action_count(0)
-    def purge():
-        return purge_condemned(
-            lake, "transactions", "Fay Compliance", "too early", "aws:fay",
-            datetime.now(UTC), older_than_days=30,
-        )  # fmt: skip
-
-    assert purge()["deleted"] == 0
+    assert purge_as_promoter(lake, datetime.now(UTC), older_than_days=30)["deleted"] == 0
     versions = admin.list_object_versions(
         Bucket=BUCKETS["quarantine"], Prefix="transactions/condemned/"
     )
