@@ -36,6 +36,8 @@ PRODUCER_POLICY = {
         {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::*-bronze/*"}
     ],
 }
+# The IAM role names infra/modules/iam gives the job roles.
+ROLE_NAMES = {"job": "glue-job", "gold_job": "glue-gold-job"}
 DEPLOYER = "deployer"  # infra/modules/github_oidc: applies Terraform, uploads, smoke-tests
 ROLE_USERS = {role: f"rehearsal-{role.replace('_', '-')}" for role in [*TEMPLATES, DEPLOYER]}
 ROLE_USERS.update({OBSERVER: "rehearsal-observer", PRODUCER: "rehearsal-producer"})
@@ -90,7 +92,7 @@ class Account:
             logs=self.work / "glue-runs",
             spark_conf=self.spark_conf(),
             jars=jars.s3a_jars(),
-            keys=lambda: self.credentials("job"),
+            keys=lambda job_name: self.credentials(self.jobs[job_name].role),
             scripts={name: root / job.script for name, job in self.jobs.items()},
             observer=lambda: self.client("s3"),
         )
@@ -203,7 +205,7 @@ class Account:
         for job in self.jobs.values():
             glue.create_job(
                 Name=job.name,
-                Role=f"arn:aws:iam::{self.place.account}:role/{self.place.name}-glue-job",
+                Role=f"arn:aws:iam::{self.place.account}:role/{self.place.name}-{ROLE_NAMES[job.role]}",
                 GlueVersion="5.1",
                 Command={
                     "Name": "glueetl",

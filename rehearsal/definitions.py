@@ -15,6 +15,8 @@ from lakegate import aws
 from lakegate.storage import RETENTION_DAYS_TAG, RETENTION_MODE_TAG, Retention
 from rehearsal.roles import INFRA, Place, interpolate, unquote
 
+# The iam module output each job's role_arn names -> the role in rehearsal.roles.
+JOB_ROLES = {"var.job_role_arn": "job", "var.gold_job_role_arn": "gold_job"}
 MERGED = re.compile(r'"(--[^"]+)"\s*=\s*("(?:\$\{[^}]*\}|[^"])*"|[A-Za-z_][A-Za-z0-9_.]*)')
 
 
@@ -24,6 +26,7 @@ class GlueJob:
     script: str  # the file in glue_jobs/ the job's ScriptLocation names
     default_arguments: dict[str, str]
     max_concurrent_runs: int
+    role: str  # the rehearsal role it runs as (rehearsal.roles.TEMPLATES)
 
 
 WRITE_ONCE = re.compile(r"write_once\s*=\s*toset\(\[([^\]]*)\]\)")
@@ -98,6 +101,7 @@ def glue_jobs(place: Place, code_version: str, schema_v: str = "v1") -> dict[str
                 script=location.rsplit("/", 1)[-1],
                 default_arguments={**common, **own},
                 max_concurrent_runs=int(runs) if runs.isdigit() else 1,
+                role=JOB_ROLES[unquote(body["role_arn"]).strip("${}")],
             )
     expected = {aws.glue_job_name(place.env), aws.gold_job_name(place.env)}
     if set(jobs) != expected:

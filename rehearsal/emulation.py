@@ -298,14 +298,14 @@ class JobProcess:
 
 @dataclass
 class GlueRunner:
-    """Starts each job run's entry script as Glue would, with the job role's keys."""
+    """Starts each job run's entry script as Glue would, with its job role's keys."""
 
     endpoint: str
     region: str
     logs: Path
     spark_conf: dict[str, str]
     jars: list[Path]
-    keys: Callable[[], tuple[str, str]]
+    keys: Callable[[str], tuple[str, str]]  # job name -> the keys of its role
     scripts: dict[str, Path]  # job name -> entry script
     observer: Callable[[], object] | None = None  # an S3 client that sees everything
     runs: list[JobProcess] = field(default_factory=list)
@@ -314,8 +314,8 @@ class GlueRunner:
     kill_after_first_parquet: bool = False
     hide_success: bool = False
 
-    def environment(self) -> dict[str, str]:
-        key, secret = self.keys()
+    def environment(self, job_name: str) -> dict[str, str]:
+        key, secret = self.keys(job_name)
         submit = ["--jars", ",".join(str(j) for j in self.jars)]
         for name, value in self.spark_conf.items():
             submit += ["--conf", f"{name}={value}"]
@@ -340,7 +340,7 @@ class GlueRunner:
         with log.open("w") as out:
             process = subprocess.Popen(
                 [sys.executable, *argv],
-                env=self.environment(),
+                env=self.environment(job_name),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 cwd=self.logs,

@@ -16,6 +16,7 @@ INFRA = Path(__file__).resolve().parent.parent / "infra" / "modules"
 # role -> (module, template); the Terraform resource that attaches it is named alike.
 TEMPLATES = {
     "job": ("iam", "job"),
+    "gold_job": ("iam", "gold_job"),
     "state_machine": ("orchestration", "state_machine"),
     "promoter": ("iam", "promoter"),
     "operator": ("iam", "operator"),

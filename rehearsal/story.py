@@ -535,6 +535,11 @@ class Story:
                 "get_object",
                 {"Bucket": buckets["bronze"], "Key": "transactions/x.csv"},
             ),
+            "gold_job": (
+                "s3",
+                "get_object",
+                {"Bucket": buckets["bronze"], "Key": "transactions/x.csv"},
+            ),
             "promoter": ("glue", "start_job_run", {"JobName": f"{place.name}-ingest"}),
             "operator": (
                 "s3",

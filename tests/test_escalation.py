@@ -20,7 +20,7 @@ from tests.test_iam_policies import document
 PLACE = Place()
 IAM = f"arn:aws:iam::{PLACE.account}"
 BOUNDARY = f"{IAM}:policy/{PLACE.name}-boundary"
-JOB_ROLE = f"{IAM}:role/{PLACE.name}-glue-job"
+JOB_ROLE = f"{IAM}:role/{PLACE.name}-glue-job"  # the ingestion job's
 BOUNDARY_DOCUMENT = json.loads(
     (terraform.INFRA / "modules/github_oidc/policies/boundary.json").read_text()
 )

@@ -215,3 +215,30 @@ def test_platform_may_not_change_bucket_policies_or_delete_buckets(as_persona):
     for name, call in attempts.items():
         assert not _allowed(call), name
     assert _allowed(lambda: s3.list_objects_v2(Bucket=bucket)), "a control"
+
+
+def test_the_gold_job_has_its_own_role_reading_only_published_silver():
+    """Ingestion and gold run as different roles: gold reads silver and writes gold run
+    paths; it cannot read bronze nor write silver or quarantine."""
+    from rehearsal.roles import Place, role_policy
+    from tests import policy_eval
+    from tests.terraform import resources
+
+    gold = role_policy("gold_job", Place(), [])
+    arn = "arn:aws:s3:::lakegate-dev"
+    run_path = "transactions/schema_v=v1/run_id=R1/year=2024/month=03/part-0.parquet"
+    gold_path = f"account_balances/schema_v=v1/run_id=G1/{run_path.split('run_id=R1/')[1]}"
+    allowed = {
+        ("s3:GetObject", f"{arn}-silver/{run_path}"): True,
+        ("s3:PutObject", f"{arn}-gold/{gold_path}"): True,
+        ("s3:GetObject", f"{arn}-bronze/transactions/year=2024/month=03/a.csv"): False,
+        ("s3:PutObject", f"{arn}-silver/{run_path}"): False,
+        ("s3:PutObject", f"{arn}-quarantine/transactions/quarantine/run_id=G1/x"): False,
+        ("s3:PutObject", f"{arn}-gold/account_balances/_LATEST.json"): False,
+    }
+    for (action, resource), expected in allowed.items():
+        decision = policy_eval.decide(gold, action, resource)
+        assert (decision == policy_eval.ALLOW) == expected, (action, resource)
+    jobs = resources(INFRA / "modules/glue")
+    assert jobs[("aws_glue_job", "ingest")]["role_arn"] == "${var.job_role_arn}"
+    assert jobs[("aws_glue_job", "gold")]["role_arn"] == "${var.gold_job_role_arn}"

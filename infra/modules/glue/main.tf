@@ -179,7 +179,7 @@ resource "aws_glue_job" "ingest" {
 resource "aws_glue_job" "gold" {
   name                   = "${local.name}-gold"
   description            = "Lakegate month-end balances of ${var.dataset} (code ${var.code_version})"
-  role_arn               = var.job_role_arn
+  role_arn               = var.gold_job_role_arn
   glue_version           = var.glue_version
   worker_type            = var.worker_type
   number_of_workers      = var.number_of_workers

@@ -52,7 +52,12 @@ variable "kms_key_arn" {
 }
 
 variable "job_role_arn" {
-  description = "Role the Glue job runs as (the iam module's job_role_arn)."
+  description = "Role the Glue ingestion job runs as (the iam module's job_role_arn)."
+  type        = string
+}
+
+variable "gold_job_role_arn" {
+  description = "Role the Glue gold job runs as (the iam module's gold_job_role_arn)."
   type        = string
 }
 

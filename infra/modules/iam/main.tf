@@ -72,6 +72,22 @@ resource "aws_iam_role_policy" "job" {
   policy = templatefile("${path.module}/policies/job.json.tftpl", local.policy_values)
 }
 
+# The gold job's own role: it reads published silver and writes gold run paths only (no
+# bronze, no quarantine, nothing in silver).
+resource "aws_iam_role" "gold_job" {
+  permissions_boundary = var.permissions_boundary_arn
+  name                 = "${local.name}-glue-gold-job"
+  description          = "Lakegate gold job: reads published silver, writes gold run paths"
+  assume_role_policy   = data.aws_iam_policy_document.assume_glue.json
+  tags                 = var.tags
+}
+
+resource "aws_iam_role_policy" "gold_job" {
+  name   = "gold"
+  role   = aws_iam_role.gold_job.id
+  policy = templatefile("${path.module}/policies/gold_job.json.tftpl", local.policy_values)
+}
+
 # --- The promoter role: the only writer of _LATEST.json, current/, _versions/ and _audit/.
 # Assumed by the promote workflow in the GitHub environment promote-<env> (whose required
 # reviewers are the approvers), and by the principals listed in persona_principals.promoter.

@@ -3,6 +3,11 @@ output "job_role_arn" {
   value       = aws_iam_role.job.arn
 }
 
+output "gold_job_role_arn" {
+  description = "Role of the Glue gold job."
+  value       = aws_iam_role.gold_job.arn
+}
+
 output "promoter_role_arn" {
   description = "Role the promote workflow and approvers assume to publish."
   value       = aws_iam_role.promoter.arn

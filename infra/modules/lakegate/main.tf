@@ -50,6 +50,7 @@ module "glue" {
   bucket_names      = module.storage.bucket_names
   kms_key_arn       = module.storage.kms_key_arn
   job_role_arn      = module.iam.job_role_arn
+  gold_job_role_arn = module.iam.gold_job_role_arn
   code_version      = var.code_version
   schema_v          = var.schema_v
   worker_type       = var.worker_type
