@@ -289,6 +289,8 @@ class S3Storage(Storage):
         check_botocore(botocore.__version__)
         self.client = client
         self.bucket = bucket
+        self._retention: Retention | None = None
+        self._retention_read = False
 
     def uri(self, key: str = "") -> str:
         return f"s3://{self.bucket}/{check_key(key)}" if key else f"s3://{self.bucket}"
@@ -352,7 +354,7 @@ class S3Storage(Storage):
         """The bucket's audit retention, from its tags (read once)."""
         from botocore.exceptions import ClientError
 
-        if not hasattr(self, "_retention"):
+        if not self._retention_read:
             try:
                 tag_set = self.client.get_bucket_tagging(Bucket=self.bucket)["TagSet"]
             except ClientError as error:
@@ -361,6 +363,7 @@ class S3Storage(Storage):
                 tag_set = []
             tags = {tag["Key"]: tag["Value"] for tag in tag_set}
             self._retention = Retention.from_tags(self.bucket, tags)
+            self._retention_read = True
         return self._retention
 
     def _put(self, key: str, data: bytes, extra: dict) -> str:
