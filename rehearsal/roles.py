@@ -159,10 +159,10 @@ def hcl_policy_document(module: str, name: str, refs: dict[str, str]) -> dict:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def deployer_policy(place: Place) -> dict:
-    """The deployer's policy (infra/modules/github_oidc) for the place's environment."""
+def _github_oidc_refs(place: Place) -> dict[str, str]:
+    """The values infra/modules/github_oidc's policy documents refer to, for one place."""
     arn = f"arn:{place.partition}"
-    refs = {
+    return {
         "local.arn": arn,
         "local.name": place.name,
         "local.account": place.account,
@@ -171,4 +171,13 @@ def deployer_policy(place: Place) -> dict:
         "var.state_bucket_arn": f"{arn}:s3:::{place.name}-tfstate",  # infra/bootstrap
         'replace(local.name, "-", "_")': place.name.replace("-", "_"),
     }
-    return hcl_policy_document("github_oidc", "deployer", refs)
+
+
+def deployer_policy(place: Place) -> dict:
+    """The deployer's policy (infra/modules/github_oidc) for the place's environment."""
+    return hcl_policy_document("github_oidc", "deployer", _github_oidc_refs(place))
+
+
+def planner_policy(place: Place) -> dict:
+    """The planner's read-only policy (infra/modules/github_oidc)."""
+    return hcl_policy_document("github_oidc", "planner", _github_oidc_refs(place))

@@ -25,7 +25,7 @@ from rehearsal.roles import (  # noqa: E402
     TEMPLATES,
     Place,
     deployer_policy,
-    hcl_policy_document,
+    planner_policy,
     policy_values,
     role_policy,
 )
@@ -44,20 +44,7 @@ def documents(place: Place | None = None) -> dict[str, dict]:
         template = INFRA / "iam" / "policies" / f"{persona}.json.tftpl"
         found[persona] = json.loads(render(template.read_text(), values))
     found["deployer"] = deployer_policy(place)
-    arn = f"arn:{place.partition}"
-    found["planner"] = hcl_policy_document(
-        "github_oidc",
-        "planner",
-        {
-            "local.arn": arn,
-            "local.name": place.name,
-            "local.account": place.account,
-            "local.region": place.region,
-            "var.environment": place.env,
-            "var.state_bucket_arn": f"{arn}:s3:::{place.name}-tfstate",
-            'replace(local.name, "-", "_")': place.name.replace("-", "_"),
-        },
-    )
+    found["planner"] = planner_policy(place)
     found["boundary"] = json.loads((INFRA / "github_oidc/policies/boundary.json").read_text())
     return found
 
