@@ -125,3 +125,13 @@ def test_only_prod_is_posted_and_only_to_an_https_webhook(s3, tmp_path, slack, m
     assert received == []
     with pytest.raises(deploy_record.LakegateError, match="https"):
         deploy_record.notify("http://hooks.example.com/x", {"text": "t"})
+
+
+def test_a_refused_write_is_one_line_not_a_traceback(s3, tmp_path, capsys):
+    approvals = tmp_path / "approvals.json"
+    approvals.write_text(json.dumps(APPROVALS))
+    s3.delete_bucket(Bucket="lakegate-prod-artifacts")
+    assert deploy_record.main(argv("deployed", approvals), s3=s3, now=AT) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("deploy record: ") and "NoSuchBucket" in err
+    assert len(err.strip().splitlines()) == 1

@@ -118,6 +118,8 @@ def main(argv: list[str] | None = None, s3=None, now: datetime | None = None) ->
     parser.add_argument("--run-url", default="")
     parser.add_argument("--notify", action="store_true", help="post prod changes to Slack")
     args = parser.parse_args(argv)
+    from botocore.exceptions import BotoCoreError, ClientError
+
     try:
         body = json.loads(args.approvals.read_text())
         approvals = from_github(body, args.env, args.requested_by)
@@ -145,7 +147,7 @@ def main(argv: list[str] | None = None, s3=None, now: datetime | None = None) ->
             else:
                 notify(webhook, record.slack_message())
                 print("deploy record: posted to Slack")
-    except (LakegateError, OSError, ValueError) as error:
+    except (LakegateError, OSError, ValueError, BotoCoreError, ClientError) as error:
         print(f"deploy record: {error}", file=sys.stderr)
         return 1
     return 0
