@@ -20,9 +20,19 @@ from glue_jobs.schemas import (
     PRIOR_FAILURES_SCHEMA,
     PUBLISHED_KEYS_SCHEMA,
     QUARANTINE_SCHEMA,
+    RELEASES_SCHEMA,
     SILVER_SCHEMAS,
 )
-from lakegate import breaker, bronze, catalog, layout, metrics, pointer, schema_versions
+from lakegate import (
+    breaker,
+    bronze,
+    catalog,
+    layout,
+    metrics,
+    pointer,
+    releases,
+    schema_versions,
+)
 from lakegate.config import DatasetConfig
 from lakegate.errors import BadArgument, CircuitBreakerTripped, LakegateError, Refused
 from lakegate.faults import crash_point
@@ -236,6 +246,10 @@ def run_ingest(
         for k in _prior_failure_files(lake, request, lookback.months(), refs)
     ]
     prior = sparkio.read_parquet_files(spark, prior_uris, PRIOR_FAILURES_SCHEMA)
+    # The audited releases of condemned TransactionIDs: a few small documents.
+    released = spark.createDataFrame(
+        releases.released_at(releases.read_releases(lake["silver"], ds)), RELEASES_SCHEMA
+    )
 
     lines = parsing.bronze_lines(
         sparkio.read_bronze(spark, [lake["bronze"].uri(f.key) for f in files]),
@@ -246,7 +260,9 @@ def run_ingest(
     validated = lines.transform(transforms.validate(cfg.currencies)).persist(
         StorageLevel.MEMORY_AND_DISK
     )
-    found = transforms.lookups(validated, published, prior).persist()
+    found = transforms.lookups(
+        validated, published, prior, released, {f.key: f.modified for f in files}
+    ).persist()
     # The rows that are not plainly valid (about 2%): classified once with their
     # messages and histories, persisted, counted, and read by both failure writes.
     notable = validated.transform(

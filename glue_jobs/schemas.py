@@ -121,7 +121,8 @@ FAILED_ROW_KEYS_SCHEMA = StructType(
     ]
 )
 
-# What attempt carry-forward reads of earlier quarantine and condemned rows.
+# What attempt carry-forward and the release lock read of earlier quarantine and
+# condemned rows (condemned_reason is null in quarantine files).
 PRIOR_FAILURES_SCHEMA = StructType(
     [
         StructField("TransactionID", StringType()),
@@ -130,7 +131,15 @@ PRIOR_FAILURES_SCHEMA = StructType(
         StructField("row_hash", StringType()),
         StructField("attempt_count", IntegerType()),
         StructField("retry_history", RETRY_HISTORY),
+        StructField("run_id", StringType()),
+        StructField("quarantined_at", TimestampType()),
+        StructField("condemned_reason", StringType()),
     ]
+)
+
+# The releases of condemned TransactionIDs (lakegate.releases.released_at).
+RELEASES_SCHEMA = StructType(
+    [StructField("TransactionID", StringType()), StructField("released_at", TimestampType())]
 )
 
 

@@ -30,6 +30,7 @@ from glue_jobs.schemas import (
 from lakegate.attempts import MAX_ATTEMPTS
 from lakegate.bronze import INPUT_COLUMNS
 from lakegate.metrics import CONDEMNED, CRITICAL_TYPES, QUARANTINED, VALID
+from lakegate.releases import LOCKING_REASONS, NOT_RELEASED_ERROR, NOT_RELEASED_REASON
 
 TID = R.value("TransactionID")
 
@@ -109,14 +110,25 @@ def _with_conflicts(found: Lookups) -> Callable[[DataFrame], DataFrame]:
     return apply
 
 
+def _with_lock(found: Lookups) -> Callable[[DataFrame], DataFrame]:
+    """The unreleased condemnation of each row's TransactionID (_l_*; locked_ids())."""
+
+    def apply(df: DataFrame) -> DataFrame:
+        locked = F.broadcast(found.locked)
+        return df.join(locked, df[TID] == locked["_l_id"], "left")
+
+    return apply
+
+
 def _with_id_lookups(found: Lookups) -> Callable[[DataFrame], DataFrame]:
-    """The lookups by TransactionID: its duplicate conflict and its earlier failures
-    (_p_*)."""
+    """The lookups by TransactionID: its duplicate conflict, its earlier failures (_p_*)
+    and its unreleased condemnation (_l_*)."""
 
     def apply(df: DataFrame) -> DataFrame:
         by_id = F.broadcast(found.prior_by_id)
         joined = df.transform(_with_conflicts(found))
-        return joined.join(by_id, joined[TID] == by_id["_p_id"], "left")
+        joined = joined.join(by_id, joined[TID] == by_id["_p_id"], "left")
+        return joined.transform(_with_lock(found))
 
     return apply
 
@@ -139,8 +151,9 @@ def _with_record_lookup(found: Lookups) -> Callable[[DataFrame], DataFrame]:
 
 def with_lookups(found: Lookups) -> Callable[[DataFrame], DataFrame]:
     """Each row beside what the lookups know of it: its TransactionID's duplicate
-    conflict (_id, _pub_hashes, _first), and earlier failures of its TransactionID (_p_*)
-    and of the same bronze record (_s_*). Nulls where they know nothing: most rows."""
+    conflict (_id, _pub_hashes, _first), earlier failures of its TransactionID (_p_*)
+    and of the same bronze record (_s_*), and its unreleased condemnation (_l_*). Nulls
+    where they know nothing: most rows."""
 
     def apply(df: DataFrame) -> DataFrame:
         return df.transform(_with_id_lookups(found)).transform(_with_record_lookup(found))
@@ -154,6 +167,89 @@ def is_notable() -> Column:
     re-submission of an earlier failure); every other row is valid with nothing more to
     record."""
     return F.col("error_type").isNotNull() | F.col("_id").isNotNull() | F.col("_p_id").isNotNull()
+
+
+def locked_ids(prior: DataFrame, released: DataFrame) -> DataFrame:
+    """The TransactionIDs an earlier condemnation locks (lakegate.releases): condemned
+    for a locking reason after the id's last release (or ever, if never released). One
+    row per id (small; broadcast): _l_id, _l_since and _l_run (when and by which run the
+    lock began: the first such condemnation) and _l_records (the id's earlier failed
+    records, but for refused re-submissions: reading one of them again is not a new
+    re-submission; reading a refused one again is refused again)."""
+    last_release = released.groupBy(F.col("TransactionID").alias("_r_id")).agg(
+        F.max("released_at").alias("_r_at")
+    )
+    rows = prior.where(F.col("TransactionID").isNotNull())
+    rows = rows.join(
+        F.broadcast(last_release), rows["TransactionID"] == last_release["_r_id"], "left"
+    )
+    locking = F.col("condemned_reason").isin(*LOCKING_REASONS) & (
+        F.col("_r_at").isNull() | (F.col("quarantined_at") > F.col("_r_at"))
+    )
+    record = F.struct("source_file", "source_line", "row_hash")
+    return (
+        rows.groupBy(F.col("TransactionID").alias("_l_id"))
+        .agg(
+            F.min(F.when(locking, F.col("quarantined_at"))).alias("_l_since"),
+            F.min_by(F.col("run_id"), F.when(locking, F.struct("quarantined_at", "run_id"))).alias(
+                "_l_run"
+            ),
+            F.collect_set(
+                F.when(F.col("condemned_reason") != NOT_RELEASED_REASON, record).when(
+                    F.col("condemned_reason").isNull(), record
+                )
+            ).alias("_l_records"),
+        )
+        .where(F.col("_l_since").isNotNull())
+    )
+
+
+def is_locked(landed: dict[str, datetime]) -> Column:
+    """After the lock lookup: the row re-submits a TransactionID whose condemnation was
+    not released. Its file landed after the condemnation (`landed`: bronze key -> time;
+    an unknown file counts as later) and it is not an earlier failed record read again.
+    Older files of a locked id (the accepted original, read by a backfill) are judged
+    as before."""
+    times = F.create_map(
+        *[part for key, at in sorted(landed.items()) for part in (F.lit(key), F.lit(at))]
+    )
+    arrived_after = (
+        F.coalesce(F.element_at(times, F.col("source_file")) > F.col("_l_since"), F.lit(True))
+        if landed
+        else F.lit(True)
+    )
+    record = F.struct("source_file", "source_line", "row_hash")
+    return (
+        F.col("_l_id").isNotNull() & ~F.array_contains(F.col("_l_records"), record) & arrived_after
+    )
+
+
+_LOCK_COLUMNS = ("_l_id", "_l_run", "_l_since", "_l_records")
+
+
+def with_release_lock(landed: dict[str, datetime]) -> Callable[[DataFrame], DataFrame]:
+    """CONDEMNED_NOT_RELEASED for a row that passed the value rules and is_locked(), from
+    the lock columns with_lookups() added (and drops them). A locked row that failed a
+    value rule keeps its class: its attempts are spent, so it is condemned anyway."""
+
+    def apply(df: DataFrame) -> DataFrame:
+        refused = F.col("error_type").isNull() & is_locked(landed)
+        message = F.format_string(
+            "TransactionID %s was condemned by run %s and is not released: a data-quality"
+            " approver runs `lakegate condemned release` before it is re-submitted",
+            R.shown(F.col(TID)),
+            F.col("_l_run"),
+        )
+        dropped = {"error_type", "error_message", *_LOCK_COLUMNS}
+        return df.select(
+            *[c for c in df.columns if c not in dropped],
+            F.when(refused, F.lit(NOT_RELEASED_ERROR))
+            .otherwise(F.col("error_type"))
+            .alias("error_type"),
+            F.when(refused, message).otherwise(F.col("error_message")).alias("error_message"),
+        )
+
+    return apply
 
 
 def with_duplicate_classes(df: DataFrame) -> DataFrame:
@@ -305,8 +401,10 @@ def with_prior_attempts(run_id: str, at: datetime) -> Callable[[DataFrame], Data
 def with_outcome(df: DataFrame) -> DataFrame:
     """outcome (valid, quarantined, condemned), condemned_reason and critical."""
     failed = F.col("error_type").isNotNull()
-    reason = F.when(F.col("error_type") == "EXACT_DUPLICATE", F.lit("EXACT_DUPLICATE")).when(
-        failed & (F.col("attempt_count") >= MAX_ATTEMPTS), F.lit("MAX_ATTEMPTS")
+    reason = (
+        F.when(F.col("error_type") == "EXACT_DUPLICATE", F.lit("EXACT_DUPLICATE"))
+        .when(F.col("error_type") == NOT_RELEASED_ERROR, F.lit(NOT_RELEASED_REASON))
+        .when(failed & (F.col("attempt_count") >= MAX_ATTEMPTS), F.lit("MAX_ATTEMPTS"))
     )
     return df.select(
         "*",
@@ -359,42 +457,58 @@ def with_received_values(validated: DataFrame) -> DataFrame:
 @dataclass(frozen=True)
 class Lookups:
     """The small frames every output of a run joins (broadcast): duplicate suspects and
-    conflicts, and earlier failures. The job persists them once instead of recomputing
-    them for the counts and each write; frames() is their order of computation."""
+    conflicts, earlier failures and unreleased condemnations; and when each bronze file
+    landed (is_locked). The job persists the frames once instead of recomputing them for
+    the counts and each write; frames() is their order of computation."""
 
     suspects: DataFrame
     conflicts: DataFrame
     prior_by_record: DataFrame
     prior_by_id: DataFrame
+    locked: DataFrame
+    landed: dict[str, datetime]
 
     def persist(self) -> Lookups:
-        return Lookups(*(frame.persist() for frame in self.frames()))
+        return Lookups(*(frame.persist() for frame in self.frames()), self.landed)
 
     def unpersist(self) -> None:
         for frame in self.frames():
             frame.unpersist()
 
     def frames(self) -> tuple[DataFrame, ...]:
-        return self.suspects, self.conflicts, self.prior_by_record, self.prior_by_id
+        return self.suspects, self.conflicts, self.prior_by_record, self.prior_by_id, self.locked
 
 
-def lookups(validated: DataFrame, published: DataFrame, prior: DataFrame) -> Lookups:
+def lookups(
+    validated: DataFrame,
+    published: DataFrame,
+    prior: DataFrame,
+    released: DataFrame,
+    landed: dict[str, datetime],
+) -> Lookups:
+    """`prior`: earlier quarantine and condemned rows (PRIOR_FAILURES_SCHEMA);
+    `released`: the releases (RELEASES_SCHEMA); `landed`: bronze key -> landing time."""
     suspects = duplicate_suspects(validated, published)
     return Lookups(
-        suspects, duplicate_conflicts(validated, published, suspects), *prior_attempts(prior)
+        suspects,
+        duplicate_conflicts(validated, published, suspects),
+        *prior_attempts(prior),
+        locked_ids(prior, released),
+        landed,
     )
 
 
 def _classes(
-    currencies: tuple[str, ...], run_id: str, at: datetime
+    currencies: tuple[str, ...], found: Lookups, run_id: str, at: datetime
 ) -> Callable[[DataFrame], DataFrame]:
-    """After with_lookups: the value rules' messages, duplicate classes, attempt
-    carry-forward and the outcome."""
+    """After with_lookups: the value rules' messages, the release lock, duplicate
+    classes, attempt carry-forward and the outcome."""
 
     def apply(joined: DataFrame) -> DataFrame:
         return (
             joined.transform(with_received_values)
             .transform(R.with_error_message(R.value_rules(currencies)))
+            .transform(with_release_lock(found.landed))
             .transform(with_duplicate_classes)
             .transform(with_prior_attempts(run_id, at))
             .transform(with_outcome)
@@ -410,7 +524,9 @@ def classify_validated(
     duplicate classes, attempt carry-forward, outcome. Nothing is filtered out."""
 
     def apply(validated: DataFrame) -> DataFrame:
-        return validated.transform(with_lookups(found)).transform(_classes(currencies, run_id, at))
+        return validated.transform(with_lookups(found)).transform(
+            _classes(currencies, found, run_id, at)
+        )
 
     return apply
 
@@ -430,7 +546,7 @@ def notable_rows(
             validated.transform(_with_id_lookups(found))
             .where(is_notable())
             .transform(_with_record_lookup(found))
-            .transform(_classes(currencies, run_id, at))
+            .transform(_classes(currencies, found, run_id, at))
         )
 
     return apply
@@ -438,14 +554,17 @@ def notable_rows(
 
 def valid_rows(found: Lookups) -> Callable[[DataFrame], DataFrame]:
     """Validated lines -> the rows classify_validated() finds valid (what silver_rows()
-    takes): they passed the value rules and have no duplicate class. Only the duplicate
-    conflicts are joined: earlier failures change no valid row's outcome."""
+    takes): they passed the value rules, are not locked and have no duplicate class. Only
+    the duplicate conflicts and the locks are joined: attempt counts change no valid
+    row's outcome."""
 
     def apply(validated: DataFrame) -> DataFrame:
-        joined = validated.transform(_with_conflicts(found))
-        return joined.where(F.col("error_type").isNull() & _duplicate_class()["t"].isNull()).select(
-            *validated.columns
-        )
+        joined = validated.transform(_with_conflicts(found)).transform(_with_lock(found))
+        return joined.where(
+            F.col("error_type").isNull()
+            & ~is_locked(found.landed)
+            & _duplicate_class()["t"].isNull()
+        ).select(*validated.columns)
 
     return apply
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import zlib
 from dataclasses import dataclass
+from datetime import datetime
 
 from lakegate import layout, schema_versions
 from lakegate.errors import SchemaError
@@ -27,6 +28,9 @@ class BronzeFile:
     key: str
     month: Month
     size: int
+    # When the file landed: a row of a file that landed after its TransactionID was
+    # condemned is a re-submission (lakegate.releases).
+    modified: datetime
 
 
 def is_data_file(key: str) -> bool:
@@ -56,7 +60,7 @@ def list_window_files(storage: Storage, dataset: str, window: MonthWindow) -> li
                     f"SCHEMA_ERROR {item.key}: {item.size} bytes is over the 1 GiB per-file"
                     " limit; split the file"
                 )
-            files.append(BronzeFile(item.key, month, item.size))
+            files.append(BronzeFile(item.key, month, item.size, item.modified))
     return sorted(files, key=lambda f: f.key)
 
 

@@ -461,8 +461,19 @@ def cmd_sync_current(args: argparse.Namespace) -> int:
 def cmd_purge(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from promotion.purge import purge_condemned
+    from promotion.purge import past_retention, purge_condemned
 
+    if args.list:
+        past = past_retention(open_lake(args), args.dataset, datetime.now(UTC), args.older_than)
+        for item in past:
+            print(f"{item.modified:%Y-%m-%d}  {item.size:>12,}  {item.key}")
+        print(
+            f"{len(past)} condemned objects ({sum(o.size for o in past):,} bytes) written more"
+            f" than {args.older_than} days ago; nothing deleted"
+        )
+        return EXIT_OK
+    if not args.approver or not args.reason:
+        raise BadArgument("purge-condemned: --approver and --reason are required (or --list)")
     promoter = _promoter(args)
     result = purge_condemned(
         promoter.lake,
@@ -476,6 +487,55 @@ def cmd_purge(args: argparse.Namespace) -> int:
     print(
         f"Deleted {result['deleted']} condemned objects ({result['bytes']:,} bytes);"
         f" recorded as {result['audit_event']}"
+    )
+    return EXIT_OK
+
+
+def cmd_condemned_list(args: argparse.Namespace) -> int:
+    from promotion.release import condemned_listing
+
+    rows = condemned_listing(open_lake(args), args.dataset)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    if not rows:
+        print(f"No condemned rows in {args.dataset}.")
+        return EXIT_OK
+    print(f"{'TransactionID':<24} {'run':<32} {'reason':<16} {'attempt':>7}  re-submission")
+    for r in rows:
+        state = "locked" if r["locked"] else ("released" if r["released_at"] else "judged as usual")
+        print(
+            f"{r['transaction_id']:<24} {r['run_id']:<32} {r['condemned_reason']:<16}"
+            f" {r['attempt_count']:>7}  {state}"
+        )
+    locked = sorted({r["transaction_id"] for r in rows if r["locked"]})
+    if locked:
+        print(
+            f"{len(locked)} TransactionID(s) locked; to allow a re-submission:\n"
+            f"  lakegate condemned release {' '.join(locked[:3])}{' …' if len(locked) > 3 else ''}"
+            f" --approver NAME --reason TEXT {lake_label(args)}"
+        )
+    return EXIT_OK
+
+
+def cmd_condemned_release(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from promotion.release import release_condemned
+
+    promoter = _promoter(args)
+    key, release = release_condemned(
+        promoter.lake,
+        args.dataset,
+        args.transaction_ids,
+        args.approver,
+        args.reason,
+        promoter.caller(),
+        datetime.now(UTC),
+    )
+    print(
+        f"Released {len(release.transaction_ids)} condemned TransactionID(s) for"
+        f" re-submission; recorded as {key}. The next run judges their rows as usual."
     )
     return EXIT_OK
 
@@ -685,12 +745,43 @@ def build_parser() -> argparse.ArgumentParser:
         help="delete condemned rows, with a recorded approval",
         description="Deletes condemned data written more than"
         " --older-than days ago (default 0: all) after recording who, why and"
-        " every key in the audit log.",
+        " every key in the audit log; --list shows what that is, deleting nothing.",
     )
     _add_common(purge)
-    _decision(purge)
+    purge.add_argument("--approver", help="the person deciding (recorded; required to delete)")
+    purge.add_argument("--reason", help="why (recorded; required to delete)")
     purge.add_argument("--older-than", type=int, default=0, metavar="DAYS")
+    purge.add_argument(
+        "--list", action="store_true", help="only list what is past --older-than; delete nothing"
+    )
     purge.set_defaults(handler=cmd_purge)
+
+    condemned = sub.add_parser(
+        "condemned",
+        help="list condemned rows, and release them for re-submission",
+        description="A TransactionID condemned after its attempts ran out stays condemned,"
+        " whatever is re-submitted for it, until it is released (SPEC §4).",
+    )
+    verbs = condemned.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    verbs.required = True
+    listing = verbs.add_parser(
+        "list",
+        help="every condemned row, and whether a re-submission of its id is locked",
+    )
+    _add_common(listing)
+    listing.add_argument("--json", action="store_true", help="print the rows as JSON")
+    listing.set_defaults(handler=cmd_condemned_list)
+    release = verbs.add_parser(
+        "release",
+        help="allow condemned TransactionIDs to be re-submitted, with a recorded approval",
+        description="Records who approved, why and which ids in the audit log (write-once);"
+        " the next run judges re-submitted rows of these ids as usual. Refused for an id"
+        " that is not condemned after its attempts.",
+    )
+    _add_common(release)
+    release.add_argument("transaction_ids", nargs="+", metavar="TRANSACTION_ID")
+    _decision(release)
+    release.set_defaults(handler=cmd_condemned_release)
     return parser
 
 

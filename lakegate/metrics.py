@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from lakegate.ids import RUN_TYPES
+from lakegate.releases import NOT_RELEASED_ERROR
 
 VALID, QUARANTINED, CONDEMNED = "valid", "quarantined", "condemned"
 OUTCOMES = (VALID, QUARANTINED, CONDEMNED)
@@ -25,6 +26,7 @@ ERROR_TYPES = (
     "TYPE_ERROR",
     "CURRENCY_ERROR",
     "PARTITION_MISMATCH",
+    NOT_RELEASED_ERROR,
     "EXACT_DUPLICATE",
     "DUPLICATE_IN_BATCH",
     "BUSINESS_DUPLICATE",

@@ -7,7 +7,7 @@ import json
 import secrets
 from datetime import UTC, datetime
 
-from lakegate import catalog, layout
+from lakegate import catalog, layout, releases
 from lakegate.storage import Storage
 
 EVENTS = (
@@ -18,6 +18,7 @@ EVENTS = (
     "rollback",
     "rollback-conflict",
     "purge-condemned",
+    releases.EVENT,
 )
 
 

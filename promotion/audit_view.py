@@ -22,6 +22,7 @@ LABELS = {
     "rollback": "rolled back",
     "rollback-conflict": "rollback lost to a concurrent publication",
     "purge-condemned": "condemned rows deleted",
+    "condemned-release": "condemned rows released for re-submission",
 }
 INCOMPLETE = {"promote": "publication not completed", "rollback": "rollback not completed"}
 
@@ -84,6 +85,7 @@ def audit_entries(
                     len(event["deleted"]) if isinstance(event.get("deleted"), list) else None
                 ),
                 "deleted_bytes": event.get("deleted_bytes"),
+                "released_ids": event.get("transaction_ids"),
                 "key": event["key"],
             }
         )
@@ -106,6 +108,10 @@ def _subject(entry: dict) -> str:
         objects = entry["deleted_objects"] or 0
         plural = "" if objects == 1 else "s"
         return f"{P.count(objects)} object{plural}, {P.count(entry['deleted_bytes'])} bytes"
+    if entry["event"] == "condemned-release":
+        ids = entry["released_ids"] or []
+        shown = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
+        return f"TransactionID {shown}" if len(ids) == 1 else f"TransactionIDs {shown}"
     return P.DASH
 
 
@@ -117,6 +123,8 @@ def _outcome(entry: dict) -> str:
         return f"not published (gate then: {gate})"
     if entry["event"] == "purge-condemned":
         return "deleted"
+    if entry["event"] == "condemned-release":
+        return "may be re-submitted"
     if entry["gate_passed"] is False:
         return "refused: " + "; ".join(entry["gate_failures"])
     if entry["event"].endswith("conflict"):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pyspark.sql import DataFrame, SparkSession
 
 from glue_jobs import parsing, transforms
-from glue_jobs.schemas import PRIOR_FAILURES_SCHEMA, PUBLISHED_KEYS_SCHEMA
+from glue_jobs.schemas import PRIOR_FAILURES_SCHEMA, PUBLISHED_KEYS_SCHEMA, RELEASES_SCHEMA
 from lakegate.bronze import INPUT_COLUMNS
 from lakegate.config import DEFAULT_CURRENCIES
 
@@ -36,7 +36,33 @@ def published_frame(spark: SparkSession, rows: list[tuple[str, str]]) -> DataFra
 
 
 def prior_frame(spark: SparkSession, rows: list[tuple]) -> DataFrame:
-    return spark.createDataFrame(rows, PRIOR_FAILURES_SCHEMA)
+    """Earlier failed rows; a row may stop after retry_history (a quarantined row of an
+    unnamed run: run_id, quarantined_at and condemned_reason null)."""
+    width = len(PRIOR_FAILURES_SCHEMA.fields)
+    return spark.createDataFrame(
+        [tuple(r) + (None,) * (width - len(r)) for r in rows], PRIOR_FAILURES_SCHEMA
+    )
+
+
+def released_frame(spark: SparkSession, rows: list[tuple[str, datetime]]) -> DataFrame:
+    return spark.createDataFrame(rows, RELEASES_SCHEMA)
+
+
+def lookups(
+    spark: SparkSession,
+    validated: DataFrame,
+    published: list[tuple[str, str]] | None = None,
+    prior: list[tuple] | None = None,
+    released: list[tuple[str, datetime]] | None = None,
+    landed: dict[str, datetime] | None = None,
+) -> transforms.Lookups:
+    return transforms.lookups(
+        validated,
+        published_frame(spark, published or []),
+        prior_frame(spark, prior or []),
+        released_frame(spark, released or []),
+        landed or {},
+    )
 
 
 def validated_files(
@@ -57,12 +83,12 @@ def classify_files(
     prior: list[tuple] | None = None,
     run_id: str = "run-test",
     currencies: tuple[str, ...] = DEFAULT_CURRENCIES,
+    released: list[tuple[str, datetime]] | None = None,
+    landed: dict[str, datetime] | None = None,
 ) -> DataFrame:
     """Every line of `files` with its outcome (validate, then classify_validated)."""
     validated = validated_files(spark, files, currencies)
-    found = transforms.lookups(
-        validated, published_frame(spark, published or []), prior_frame(spark, prior or [])
-    )
+    found = lookups(spark, validated, published, prior, released, landed)
     return validated.transform(transforms.classify_validated(currencies, found, run_id, RUN_AT))
 
 
@@ -70,13 +96,13 @@ MARCH = "transactions/year=2024/month=03/a.csv"
 
 
 def job_outputs(
-    spark: SparkSession, files: dict[str, str], run_id: str = "run-test"
+    spark: SparkSession, files: dict[str, str], run_id: str = "run-test", **known
 ) -> tuple[list, list, list]:
     """The silver, quarantine and condemned rows, derived as the job derives them: valid
-    rows by their own path, failed rows from the notable ones (no published data, no
-    earlier failures)."""
+    rows by their own path, failed rows from the notable ones. `known`: what lookups()
+    takes (published, prior, released, landed; none by default)."""
     validated = validated_files(spark, files)
-    found = transforms.lookups(validated, published_frame(spark, []), prior_frame(spark, []))
+    found = lookups(spark, validated, **known)
     notable = validated.transform(
         transforms.notable_rows(DEFAULT_CURRENCIES, found, run_id, RUN_AT)
     )

@@ -11,8 +11,7 @@ from tests.helpers import (
     classify_files,
     csv_file,
     expected_hash,
-    prior_frame,
-    published_frame,
+    lookups,
     validated_files,
 )
 
@@ -203,9 +202,7 @@ def test_notable_rows_are_every_row_but_the_plainly_valid(spark):
         "only,three,fields",  # malformed
     )
     validated = validated_files(spark, {MARCH: text})
-    found = transforms.lookups(
-        validated, published_frame(spark, published), prior_frame(spark, prior)
-    )
+    found = lookups(spark, validated, published, prior)
     result = validated.transform(
         transforms.notable_rows(DEFAULT_CURRENCIES, found, "r2", RUN_AT)
     ).select("source_line", "error_type", "outcome", "retry_of", "error_message")

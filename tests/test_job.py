@@ -19,6 +19,7 @@ from lakegate.metrics import SUCCESS_FIELD_TYPES, SUCCESS_FIELDS, json_type
 from lakegate.pointer import Latest
 from lakegate.sample import Injection, generate
 from lakegate.storage import Lake
+from promotion.release import release_condemned
 from tests.helpers import csv_file
 
 JAN, FEB, MAR, APR = Month(2024, 1), Month(2024, 2), Month(2024, 3), Month(2024, 4)
@@ -303,6 +304,22 @@ def test_attempts_go_zero_one_two_then_condemned_across_runs(spark, lake):
     # Over every row processed: attempts 0 + 1 + 2 + 3 of T1 and T2's first, over 5 rows.
     assert summary["avg_attempt_count"] == 1.2
     assert summary["validation_failure_rate"] == 0.8
+
+    # T1 is condemned: a correct re-submission stays condemned, also when the month is
+    # read again, until a person releases T1 (SPEC §4).
+    bronze.write_bytes(
+        folder + "fix-5.csv", csv_file("T1,C1,10.00,EUR,2024-03-01 10:00:00").encode()
+    )
+    refused = ("fix-5.csv", 4, "CONDEMNED_NOT_RELEASED", ["r1", "r2", "r3", "r4", "r5"])
+    for run_id in ("r5", "r6"):
+        run_ingest(spark, lake, request(run_id, MAR), now=clock)
+        assert refused in failed(f"transactions/condemned/run_id={run_id}")
+        assert success(lake, run_id)["error_type_distribution"]["CONDEMNED_NOT_RELEASED"] == 1
+    release_condemned(lake, "transactions", ["T1"], "Dana", "source fixed", "test", clock())
+    run_ingest(spark, lake, request("r7", MAR), now=clock)
+    assert "CONDEMNED_NOT_RELEASED" not in success(lake, "r7")["error_type_distribution"]
+    silver = table(lake["silver"].root, layout.run_prefix("transactions", "v1", "r7"))
+    assert sorted(silver.column("TransactionID").to_pylist()) == ["T1", "T2"]
 
 
 def _publish(lake, partitions: dict[str, list[str]]):

@@ -1,7 +1,7 @@
 """How the job runs in Spark: the input is scanned once, no Python UDF runs."""
 
 from glue_jobs import parsing, sparkio, transforms
-from glue_jobs.schemas import PRIOR_FAILURES_SCHEMA, PUBLISHED_KEYS_SCHEMA
+from glue_jobs.schemas import PRIOR_FAILURES_SCHEMA, PUBLISHED_KEYS_SCHEMA, RELEASES_SCHEMA
 from lakegate.config import DEFAULT_CURRENCIES
 from lakegate.ids import Month
 from lakegate.sample import generate
@@ -34,6 +34,8 @@ def test_validation_scans_bronze_once_and_uses_no_python_udf(spark, lake):
             validated,
             spark.createDataFrame([], PUBLISHED_KEYS_SCHEMA),
             spark.createDataFrame([], PRIOR_FAILURES_SCHEMA),
+            spark.createDataFrame([], RELEASES_SCHEMA),
+            {},
         ).persist()
         notable = validated.transform(
             transforms.notable_rows(DEFAULT_CURRENCIES, found, "plan", RUN_AT)
