@@ -1,30 +1,64 @@
-"""The AWS side of the command line: an environment's buckets and the caller's identity.
+"""The AWS side of the command line: an environment's resources and the caller's identity.
 
-Bucket names follow `<prefix>-<env>-<role>` (prefix `lakegate`, or
-$LAKEGATE_BUCKET_PREFIX), the names Terraform gives them. Clients are created here,
-at call time, never at import.
+Every name is `<prefix>-<env>-<what>`, as Terraform gives it (infra/modules/lakegate:
+local.name_prefix). The prefix is $LAKEGATE_NAME_PREFIX, or `lakegate-<account id>` of
+the caller (one STS call), the default Terraform and infra/bootstrap use as well.
+Clients are created here, at call time, never at import.
 """
 
 from __future__ import annotations
 
 import os
+import re
+from functools import cache
 
+from lakegate.errors import BadArgument
 from lakegate.layout import BUCKETS
 from lakegate.storage import Lake
 
 ENVIRONMENTS = ("dev", "sit", "prod")
+PREFIX_VARIABLE = "LAKEGATE_NAME_PREFIX"
+# As infra/modules/storage validates it: bucket and role names stay within AWS limits.
+PREFIX = re.compile(r"[a-z][a-z0-9-]{1,20}")
 
 
-def environment_name(env: str) -> str:
+def default_name_prefix(account_id: str) -> str:
+    """The prefix when none is set: the account id keeps global bucket names apart."""
+    return f"lakegate-{account_id}"
+
+
+def validate_name_prefix(prefix: str) -> str:
+    if not PREFIX.fullmatch(prefix):
+        raise BadArgument(
+            f"name prefix {prefix!r} must be 2-21 lower-case letters, digits or hyphens,"
+            " starting with a letter"
+        )
+    return prefix
+
+
+@cache
+def _account_id() -> str:
+    import boto3
+
+    return boto3.client("sts").get_caller_identity()["Account"]
+
+
+def name_prefix() -> str:
+    """$LAKEGATE_NAME_PREFIX, or lakegate-<the caller's account id>."""
+    explicit = os.environ.get(PREFIX_VARIABLE, "").strip()
+    return validate_name_prefix(explicit or default_name_prefix(_account_id()))
+
+
+def environment_name(env: str, prefix: str | None = None) -> str:
     """`<prefix>-<env>`, the name every resource of the environment starts with (the
     modules' local.name)."""
-    return f"{os.environ.get('LAKEGATE_BUCKET_PREFIX', 'lakegate')}-{env}"
-
-
-def bucket_names(env: str) -> dict[str, str]:
     if env not in ENVIRONMENTS:
         raise ValueError(f"environment {env!r} is not one of {', '.join(ENVIRONMENTS)}")
-    return {bucket: f"{environment_name(env)}-{bucket}" for bucket in BUCKETS}
+    return f"{validate_name_prefix(prefix) if prefix else name_prefix()}-{env}"
+
+
+def bucket_names(env: str, prefix: str | None = None) -> dict[str, str]:
+    return {bucket: f"{environment_name(env, prefix)}-{bucket}" for bucket in BUCKETS}
 
 
 def environment_lake(env: str) -> Lake:
@@ -41,10 +75,11 @@ def caller_arn() -> str:
     return aws_caller(boto3.client("sts"))
 
 
-def glue_database(env: str) -> str:
-    """The environment's catalog database: `lakegate_<env>` (infra/modules/glue), or
-    $LAKEGATE_GLUE_DATABASE."""
-    return os.environ.get("LAKEGATE_GLUE_DATABASE", f"lakegate_{env}")
+def glue_database(env: str, prefix: str | None = None) -> str:
+    """The environment's catalog database: `<prefix>_<env>` with '-' as '_'
+    (infra/modules/glue), or $LAKEGATE_GLUE_DATABASE."""
+    named = os.environ.get("LAKEGATE_GLUE_DATABASE")
+    return named or environment_name(env, prefix).replace("-", "_")
 
 
 def glue_catalog(env: str, dataset: str):
@@ -56,18 +91,18 @@ def glue_catalog(env: str, dataset: str):
     return GlueCatalog(boto3.client("glue"), glue_database(env), dataset)
 
 
-def state_machine_name(env: str) -> str:
-    return f"{environment_name(env)}-ingest"
+def state_machine_name(env: str, prefix: str | None = None) -> str:
+    return f"{environment_name(env, prefix)}-ingest"
 
 
-def glue_job_name(env: str) -> str:
+def glue_job_name(env: str, prefix: str | None = None) -> str:
     """The ingestion job (infra/modules/glue): `<prefix>-<env>-ingest`."""
-    return f"{environment_name(env)}-ingest"
+    return f"{environment_name(env, prefix)}-ingest"
 
 
-def gold_job_name(env: str) -> str:
+def gold_job_name(env: str, prefix: str | None = None) -> str:
     """The gold job (infra/modules/glue): `<prefix>-<env>-gold`."""
-    return f"{environment_name(env)}-gold"
+    return f"{environment_name(env, prefix)}-gold"
 
 
 def find_state_machine(sfn_client, env: str) -> str:

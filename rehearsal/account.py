@@ -217,7 +217,7 @@ class Account:
             )
         sfn = self.client("stepfunctions", "admin")
         self.state_machine = sfn.create_state_machine(
-            name=aws.state_machine_name(self.place.env),
+            name=aws.state_machine_name(self.place.env, self.place.name_prefix),
             definition=render_asl(self.state_machine_values()),
             roleArn=f"arn:aws:iam::{self.place.account}:role/{self.place.name}-ingest-states",
         )["stateMachineArn"]
@@ -228,7 +228,7 @@ class Account:
         return {
             "dataset": self.place.dataset,
             "environment": self.place.env,
-            "glue_job_name": aws.glue_job_name(self.place.env),
+            "glue_job_name": aws.glue_job_name(self.place.env, self.place.name_prefix),
             **RETRY_SECONDS,
             "max_quarantine_rate": 0.05,
             "schema_v": "v1",
@@ -252,7 +252,7 @@ class Account:
 
     def _catalog(self) -> None:
         glue = self.client("glue", "admin")
-        database = aws.glue_database(self.place.env)
+        database = aws.glue_database(self.place.env, self.place.name_prefix)
         glue.create_database(DatabaseInput={"Name": database})
         for table, bucket in ((self.place.dataset, "silver"), ("account_balances", "gold")):
             glue.create_table(

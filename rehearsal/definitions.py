@@ -62,7 +62,7 @@ def _module() -> dict:
 def _references(place: Place, code_version: str, schema_v: str) -> dict[str, str]:
     locals_ = {k: v for block in _module()["locals"] for k, v in block.items()}
     refs = {
-        "var.name_prefix": place.name.removesuffix(f"-{place.env}"),
+        "var.name_prefix": place.name_prefix,
         "var.environment": place.env,
         "var.dataset": place.dataset,
         "var.code_version": code_version,
@@ -103,7 +103,10 @@ def glue_jobs(place: Place, code_version: str, schema_v: str = "v1") -> dict[str
                 max_concurrent_runs=int(runs) if runs.isdigit() else 1,
                 role=JOB_ROLES[unquote(body["role_arn"]).strip("${}")],
             )
-    expected = {aws.glue_job_name(place.env), aws.gold_job_name(place.env)}
+    expected = {
+        aws.glue_job_name(place.env, place.name_prefix),
+        aws.gold_job_name(place.env, place.name_prefix),
+    }
     if set(jobs) != expected:
         raise ValueError(f"infra/modules/glue defines jobs {sorted(jobs)}, not {sorted(expected)}")
     return jobs

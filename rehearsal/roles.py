@@ -33,18 +33,23 @@ class Place:
     region: str = "eu-west-1"
     dataset: str = "transactions"
     partition: str = "aws"
+    prefix: str | None = None  # the name prefix; None: the default, lakegate-<account>
+
+    @property
+    def name_prefix(self) -> str:
+        return self.prefix or aws.default_name_prefix(self.account)
 
     @property
     def name(self) -> str:  # local.name of every module
-        return aws.environment_name(self.env)
+        return aws.environment_name(self.env, self.name_prefix)
 
     @property
     def buckets(self) -> dict[str, str]:
-        return aws.bucket_names(self.env)
+        return aws.bucket_names(self.env, self.name_prefix)
 
     @property
     def kms_key_arn(self) -> str:
-        return f"arn:{self.partition}:kms:{self.region}:{self.account}:key/lakegate-{self.env}"
+        return f"arn:{self.partition}:kms:{self.region}:{self.account}:key/{self.name}"
 
     def job_arn(self, job: str) -> str:
         return f"arn:{self.partition}:glue:{self.region}:{self.account}:job/{job}"
@@ -63,18 +68,18 @@ def policy_values(place: Place, topic_arns: list[str]) -> dict[str, dict[str, ob
         "account_id": place.account,
         **{f"{role}_arn": f"arn:{place.partition}:s3:::{b}" for role, b in place.buckets.items()},
         "kms_key_arn": place.kms_key_arn,
-        "glue_database": aws.glue_database(place.env),
+        "glue_database": aws.glue_database(place.env, place.name_prefix),
         "athena_workgroup": f"{place.name}-analysts",
     }
     orchestration = {
-        "glue_job_arn": place.job_arn(aws.glue_job_name(place.env)),
+        "glue_job_arn": place.job_arn(aws.glue_job_name(place.env, place.name_prefix)),
         "silver_bucket_arn": f"arn:{place.partition}:s3:::{place.buckets['silver']}",
         "dataset": place.dataset,
         "kms_key_arn": place.kms_key_arn,
         "topic_arns": json.dumps(topic_arns),
         "state_machine_arn": (
             f"arn:{place.partition}:states:{place.region}:{place.account}"
-            f":stateMachine:{aws.state_machine_name(place.env)}"
+            f":stateMachine:{aws.state_machine_name(place.env, place.name_prefix)}"
         ),
     }
     return {"iam": iam, "orchestration": orchestration}

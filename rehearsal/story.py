@@ -598,5 +598,11 @@ def _base_env() -> dict[str, str]:
     import os
 
     root = str(Path(__file__).resolve().parent.parent)
-    keep = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    # The rehearsal's names have the default prefix (Place): a prefix set in the shell
+    # that runs it does not apply.
+    keep = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AWS_") and k != "LAKEGATE_NAME_PREFIX"
+    }
     return {**keep, "PYTHONPATH": root, "LAKEGATE_LAKE": ""}

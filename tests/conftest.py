@@ -41,7 +41,7 @@ def lake_root(tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def _no_real_aws(monkeypatch):
-    """Tests never reach AWS: fake credentials, a fixed region."""
+    """Tests never reach AWS: fake credentials, a fixed region, a fixed name prefix."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -50,6 +50,8 @@ def _no_real_aws(monkeypatch):
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+    # Resources are named lakegate-<env>-... (tests of the account default unset it).
+    monkeypatch.setenv("LAKEGATE_NAME_PREFIX", "lakegate")
     yield
     os.environ.pop("LAKEGATE_CODE_VERSION", None)
 

@@ -41,7 +41,7 @@ from rehearsal.roles import Place, deployer_policy, role_policy
 from tests import policy_eval, terraform
 from tests.test_iam_policies import TEMPLATES, document
 
-PLACE = Place()
+PLACE = Place(prefix="lakegate")  # the names tests.test_iam_policies renders with
 SILVER = PLACE.buckets["silver"]
 SILVER_ARN = f"arn:aws:s3:::{SILVER}"
 WRITE_ONCE = terraform.INFRA / "modules/storage/policies/write_once.json.tftpl"

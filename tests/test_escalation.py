@@ -112,7 +112,7 @@ def test_every_role_a_deployment_creates_carries_the_boundary():
     for module in ("iam", "orchestration"):
         assert wiring[module]["permissions_boundary_arn"] == "${local.permissions_boundary_arn}"
     lakegate = terraform.text(terraform.INFRA / "modules/lakegate")
-    assert ":policy/lakegate-${var.environment}-boundary" in lakegate
+    assert ":policy/${local.name_prefix}-${var.environment}-boundary" in lakegate
     github_oidc = terraform.resources(terraform.INFRA / "modules/github_oidc")
     boundary = github_oidc[("aws_iam_policy", "boundary")]
     assert terraform.unquote(boundary["name"]) == "${local.name}-boundary"

@@ -224,8 +224,9 @@ def test_the_gold_job_has_its_own_role_reading_only_published_silver():
     from tests import policy_eval
     from tests.terraform import resources
 
-    gold = role_policy("gold_job", Place(), [])
-    arn = "arn:aws:s3:::lakegate-dev"
+    place = Place()
+    gold = role_policy("gold_job", place, [])
+    arn = f"arn:aws:s3:::{place.name}"
     run_path = "transactions/schema_v=v1/run_id=R1/year=2024/month=03/part-0.parquet"
     gold_path = f"account_balances/schema_v=v1/run_id=G1/{run_path.split('run_id=R1/')[1]}"
     allowed = {

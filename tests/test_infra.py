@@ -15,6 +15,7 @@ import yaml
 from glue_jobs.ingest_transactions import OPTIONAL, REQUIRED
 from glue_jobs.schemas import PARTITION_FIELDS, SILVER_SCHEMAS
 from lakegate import aws, layout
+from lakegate.errors import BadArgument
 from lakegate.templating import placeholders
 from tests.terraform import (
     CONFIGS,
@@ -132,7 +133,7 @@ def test_each_environment_has_its_own_locked_state_and_the_whole_stack(env):
     backends = {unquote(k): v for k, v in terraform["backend"][0].items() if k[:2] != "__"}
     backend = backends["s3"]
     assert backend["use_lockfile"] is True and backend["encrypt"] is True
-    assert unquote(backend["bucket"]) == f"lakegate-{env.name}-tfstate"
+    assert "bucket" not in backend  # <prefix>-<env>-tfstate, given by -backend-config
     assert unquote(backend["key"]) == f"lakegate/{env.name}/terraform.tfstate"
     (call,) = labelled(env, "module").values()
     assert unquote(call["source"]) == "../../modules/lakegate"
@@ -170,7 +171,8 @@ def test_buckets_are_the_lake_roles_named_as_the_code_names_them():
     assert set(re.findall(r'"(\w+)"', local_values["roles"])) == set(layout.BUCKETS)
     assert '"${local.name}-${role}"' in text(storage)
     assert 'name = "${var.name_prefix}-${var.environment}"' in text(storage)
-    assert aws.bucket_names("dev") == {role: f"lakegate-dev-{role}" for role in layout.BUCKETS}
+    names = aws.bucket_names("dev", "acme-lake")
+    assert names == {role: f"acme-lake-dev-{role}" for role in layout.BUCKETS}
 
 
 def test_every_bucket_is_versioned_encrypted_private_and_tls_only():
@@ -210,10 +212,10 @@ def test_lake_and_state_buckets_use_the_customer_key_and_lake_buckets_log():
 def test_glue_names_match_what_the_cli_looks_up():
     glue = text(INFRA / "modules/glue")
     assert 'database = replace(local.name, "-", "_")' in glue
-    assert aws.glue_database("dev") == "lakegate_dev"
+    assert aws.glue_database("dev", "acme-lake") == "acme_lake_dev"
     assert "name          = each.key" in glue and "(var.dataset) = {" in glue
     assert 'name     = "${local.name}-ingest"' in text(INFRA / "modules/orchestration")
-    assert aws.state_machine_name("dev") == "lakegate-dev-ingest"
+    assert aws.state_machine_name("dev", "acme-lake") == "acme-lake-dev-ingest"
 
 
 def test_the_catalog_table_has_the_silver_columns():
@@ -458,3 +460,51 @@ def test_every_service_trust_is_limited_to_this_account():
                     variables = [unquote(c["variable"]) for c in statement.get("condition", [])]
                     assert "aws:SourceAccount" in variables, (module.name, label)
     assert checked >= 3
+
+
+# --- one name prefix (issue 21) ------------------------------------------------------
+ACCOUNT_ID = "${data.aws_caller_identity.current.account_id}"
+ACCOUNT_DEFAULT = f'coalesce(var.name_prefix, "lakegate-{ACCOUNT_ID}")'
+
+
+def test_one_name_prefix_is_threaded_through_every_module():
+    """Every module takes the prefix from modules/lakegate (no default of its own to
+    fall back on), whose default is the command line's: lakegate-<account id>."""
+    assert f'"{aws.default_name_prefix(ACCOUNT_ID)}"' in ACCOUNT_DEFAULT
+    for module in ("github_oidc", "glue", "iam", "monitoring", "orchestration", "storage"):
+        variables = {
+            unquote(k): v
+            for b in parsed(INFRA / "modules" / module)["variable"]
+            for k, v in b.items()
+        }
+        assert "default" not in variables["name_prefix"], module
+    wiring = text(INFRA / "modules/lakegate")
+    assert f"name_prefix = {ACCOUNT_DEFAULT}" in wiring
+    calls = labelled(INFRA / "modules/lakegate", "module")
+    assert {m: unquote(c["name_prefix"]) for m, c in calls.items()} == {
+        m: "${local.name_prefix}" for m in calls
+    }
+    assert "policy/${local.name_prefix}-${var.environment}-boundary" in wiring
+    bootstrap = text(INFRA / "bootstrap")
+    assert f"name_prefix = {ACCOUNT_DEFAULT}" in bootstrap
+    assert '"${local.name_prefix}-${each.key}-tfstate"' in bootstrap
+    assert "var.name_prefix}" not in bootstrap.replace(ACCOUNT_DEFAULT, "")
+    for env in ENVS:
+        assert unquote(labelled(env, "module")["lakegate"]["name_prefix"]) == "${var.name_prefix}"
+
+
+def test_the_command_line_defaults_to_the_account_prefix(monkeypatch):
+    from moto import mock_aws
+
+    monkeypatch.delenv(aws.PREFIX_VARIABLE, raising=False)
+    aws._account_id.cache_clear()
+    try:
+        with mock_aws():
+            assert aws.bucket_names("dev")["silver"] == "lakegate-123456789012-dev-silver"
+    finally:
+        aws._account_id.cache_clear()
+    monkeypatch.setenv(aws.PREFIX_VARIABLE, "acme")
+    assert aws.state_machine_name("prod") == "acme-prod-ingest"
+    monkeypatch.setenv(aws.PREFIX_VARIABLE, "Acme_Lake")
+    with pytest.raises(BadArgument, match="name prefix 'Acme_Lake' must be 2-21 lower-case"):
+        aws.environment_name("dev")

@@ -26,7 +26,7 @@ from rehearsal.roles import (
 )
 from tests.terraform import ROOT
 
-TOPICS = ["arn:aws:sns:eu-west-1:123456789012:lakegate-dev-reviewers"]
+TOPICS = ["arn:aws:sns:eu-west-1:123456789012:lakegate-123456789012-dev-reviewers"]
 
 
 def _map_keys(text: str) -> set[str]:
@@ -83,16 +83,20 @@ def test_the_state_machine_may_list_silver_so_a_missing_success_is_no_such_key()
 
 
 def test_the_glue_jobs_are_read_from_the_glue_module():
-    jobs = definitions.glue_jobs(Place(), "1.2.3+gabc")
-    ingest, gold = jobs[aws.glue_job_name("dev")], jobs[aws.gold_job_name("dev")]
+    place = Place()
+    jobs = definitions.glue_jobs(place, "1.2.3+gabc")
+    ingest = jobs[aws.glue_job_name("dev", place.name_prefix)]
+    gold = jobs[aws.gold_job_name("dev", place.name_prefix)]
     assert (ingest.script, gold.script) == ("ingest_transactions.py", "gold_balances.py")
     assert (ROOT / "glue_jobs" / ingest.script).exists() and (
         ROOT / "glue_jobs" / gold.script
     ).exists()
     arguments = ingest.default_arguments
-    assert arguments["--silver"] == "s3://lakegate-dev-silver"
+    # The default name prefix has the account id in it (as Terraform's).
+    assert arguments["--silver"] == "s3://lakegate-123456789012-dev-silver"
     assert arguments["--additional-python-modules"] == (
-        "s3://lakegate-dev-artifacts/glue/1.2.3+gabc/lakegate-1.2.3+gabc-py3-none-any.whl"
+        "s3://lakegate-123456789012-dev-artifacts/glue/1.2.3+gabc/"
+        "lakegate-1.2.3+gabc-py3-none-any.whl"
     )
     assert arguments["--run_type"] == "scheduled" and arguments["--schema_v"] == "v1"
     assert "--run_type" not in gold.default_arguments
@@ -112,8 +116,12 @@ def test_every_argument_the_job_is_given_is_read_and_every_one_it_reads_is_given
                 "--enable-spark-ui", "--TempDir", "--spark-event-logs-path"}  # fmt: skip
     jobs = definitions.glue_jobs(Place(), "1")
     for name, script, extra in (
-        (aws.glue_job_name("dev"), ingest_transactions, from_asl),
-        (aws.gold_job_name("dev"), gold_balances, {"--run_id", "--dataset"}),  # lakegate gold --env
+        (aws.glue_job_name("dev", "lakegate-123456789012"), ingest_transactions, from_asl),
+        (
+            aws.gold_job_name("dev", "lakegate-123456789012"),
+            gold_balances,
+            {"--run_id", "--dataset"},
+        ),
     ):
         given = set(jobs[name].default_arguments) | extra
         read = {f"--{a}" for a in script.REQUIRED + script.OPTIONAL}
@@ -193,7 +201,7 @@ def test_the_deployer_policy_is_rendered_from_its_policy_document():
     assert "${" not in json.dumps(policy)
     (never,) = [s for s in policy["Statement"] if s["Sid"] == "NeverTheDeployRoles"]
     assert never["Effect"] == "Deny" and never["Action"] == ["iam:*"]
-    assert "arn:aws:iam::123456789012:role/lakegate-dev-deployer" in never["Resource"]
+    assert "arn:aws:iam::123456789012:role/lakegate-123456789012-dev-deployer" in never["Resource"]
     (attach,) = [s for s in policy["Statement"] if s["Sid"] == "AttachOnlyTheseManagedPolicies"]
     assert "iam:PolicyARN" in attach["Condition"]["ArnLike"]
 

@@ -359,7 +359,7 @@ def test_backfill_on_an_environment_starts_the_state_machine(aws, monkeypatch, c
             args["--run_id"], summary(args["--run_id"], run_type="backfill")
         ),
     )
-    monkeypatch.setenv("LAKEGATE_BUCKET_PREFIX", "lakegate")
+    monkeypatch.setenv("LAKEGATE_NAME_PREFIX", "lakegate")
     aws.sfn.create_state_machine(
         name="lakegate-dev-ingest",
         definition=render(values(aws.topics)),

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lakegate import aws
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 BIN = Path(sys.executable).parent
@@ -265,3 +267,47 @@ def test_apply_refuses_a_plan_made_from_another_commit():
     check = '[ "$planned" = "$SHA" ] || {'
     assert check in script and script.index(check) < script.index("apply -input=false")
     assert apply_step["env"]["SHA"] == "${{ inputs.sha }}"
+
+
+def test_every_terraform_init_and_plan_uses_the_one_name_prefix():
+    """The state bucket and every resource name come from tools/name_prefix.sh (the
+    repository variable LAKEGATE_NAME_PREFIX, or lakegate-<account id>)."""
+    command = re.compile(r"^\s*terraform (?:-chdir=\S+ )?(init|plan)\b")
+    found = {"init": 0, "plan": 0}
+    for workflow in WORKFLOWS:
+        if "configure-aws-credentials" in workflow.read_text():
+            variable = load(workflow)["env"]["LAKEGATE_NAME_PREFIX"]
+            assert variable == "${{ vars.LAKEGATE_NAME_PREFIX }}", workflow.name
+        for job in jobs(workflow).values():
+            for step in steps(job):
+                script = step.get("run", "")
+                assert "lakegate-$ENVIRONMENT" not in script, workflow.name
+                for line in script.replace("\\\n", " ").splitlines():
+                    match = command.match(line)
+                    if not match or "-backend=false" in line:
+                        continue
+                    found[match[1]] += 1
+                    assert 'prefix="$(tools/name_prefix.sh)"' in script, line
+                    if match[1] == "init":
+                        assert '-backend-config="bucket=$prefix-$ENVIRONMENT-tfstate"' in line
+                    else:
+                        assert '-var "name_prefix=$prefix"' in line, line
+    assert found == {"init": 3, "plan": 2}
+
+
+def test_the_name_prefix_script_defaults_to_the_account(tmp_path):
+    fake_aws = tmp_path / "aws"
+    fake_aws.write_text("#!/bin/sh\necho 123456789012\n")
+    fake_aws.chmod(0o755)
+    script = str(ROOT / "tools/name_prefix.sh")
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin"}
+    default = subprocess.run([script], env=env, capture_output=True, text=True, check=True)
+    assert default.stdout.strip() == aws.default_name_prefix("123456789012")
+    chosen = {**env, "LAKEGATE_NAME_PREFIX": "acme-lake"}
+    assert subprocess.run([script], env=chosen, capture_output=True, text=True).stdout == (
+        "acme-lake\n"
+    )
+    bad = subprocess.run(
+        [script], env={**env, "LAKEGATE_NAME_PREFIX": "Acme"}, capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and "name prefix 'Acme' must be 2-21" in bad.stderr

@@ -6,13 +6,15 @@ provider "aws" {
   }
 }
 
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
 locals {
   environments = toset(var.environments)
   github_url   = "https://token.actions.githubusercontent.com"
+  # The same default as modules/lakegate and the command line (lakegate.aws.name_prefix).
+  name_prefix = coalesce(var.name_prefix, "lakegate-${data.aws_caller_identity.current.account_id}")
 }
-
-data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
 
 # GitHub's OIDC issuer, once per account. AWS verifies GitHub's certificate chain itself,
 # so no thumbprint is configured.
@@ -57,7 +59,7 @@ resource "aws_kms_key" "state" {
 }
 
 resource "aws_kms_alias" "state" {
-  name          = "alias/${var.name_prefix}-tfstate"
+  name          = "alias/${local.name_prefix}-tfstate"
   target_key_id = aws_kms_key.state.key_id
 }
 
@@ -65,7 +67,7 @@ module "state_bucket" {
   source   = "../modules/bucket"
   for_each = local.environments
 
-  name                    = "${var.name_prefix}-${each.key}-tfstate"
+  name                    = "${local.name_prefix}-${each.key}-tfstate"
   kms_key_arn             = aws_kms_key.state.arn
   noncurrent_version_days = 365
 }
@@ -75,7 +77,7 @@ module "github_oidc" {
   source   = "../modules/github_oidc"
   for_each = local.environments
 
-  name_prefix       = var.name_prefix
+  name_prefix       = local.name_prefix
   environment       = each.key
   github_repository = var.github_repository
   oidc_provider_arn = local.oidc_provider_arn

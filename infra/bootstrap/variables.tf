@@ -5,9 +5,14 @@ variable "region" {
 }
 
 variable "name_prefix" {
-  description = "Prefix of every resource name (e.g. lakegate)."
+  description = "Prefix of every resource name; null gives lakegate-<account id> (bucket names are global: the account id keeps them from colliding)."
   type        = string
-  default     = "lakegate"
+  default     = null
+
+  validation {
+    condition     = var.name_prefix == null || can(regex("^[a-z][a-z0-9-]{1,20}$", var.name_prefix))
+    error_message = "name_prefix must be 2-21 lower-case letters, digits or hyphens."
+  }
 }
 
 variable "environments" {

@@ -13,6 +13,7 @@ provider "aws" {
 module "lakegate" {
   source = "../../modules/lakegate"
 
+  name_prefix               = var.name_prefix
   environment               = "dev"
   github_repository         = "lakegate/lakegate"
   code_version              = var.code_version

@@ -1,3 +1,9 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name; null gives lakegate-<account id>. The deploy workflows pass the repository variable LAKEGATE_NAME_PREFIX when it is set, and the state bucket's name (<prefix>-<env>-tfstate) as -backend-config."
+  type        = string
+  default     = null
+}
+
 variable "code_version" {
   description = "Build the Glue job runs, e.g. 1.2.0+g1a2b3c4. The deploy workflow passes the build it uploaded (-var code_version=...)."
   type        = string

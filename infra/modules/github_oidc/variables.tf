@@ -1,7 +1,6 @@
 variable "name_prefix" {
   description = "Prefix of every resource name (e.g. lakegate)."
   type        = string
-  default     = "lakegate"
 }
 
 variable "environment" {

@@ -10,14 +10,18 @@ data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
 locals {
+  # One prefix for every name; the default has the account id in it, as infra/bootstrap's
+  # and the command line's (lakegate.aws.name_prefix) have.
+  name_prefix = coalesce(var.name_prefix, "lakegate-${data.aws_caller_identity.current.account_id}")
   # The permissions boundary infra/bootstrap creates for this environment (module
   # github_oidc); every role below carries it, and the deployer can create no other.
-  permissions_boundary_arn = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:policy/lakegate-${var.environment}-boundary"
+  permissions_boundary_arn = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:policy/${local.name_prefix}-${var.environment}-boundary"
 }
 
 module "storage" {
   source = "../storage"
 
+  name_prefix               = local.name_prefix
   environment               = var.environment
   datasets                  = concat([var.dataset], var.domains)
   quarantine_retention_days = var.quarantine_retention_days
@@ -29,6 +33,7 @@ module "storage" {
 module "iam" {
   source = "../iam"
 
+  name_prefix              = local.name_prefix
   permissions_boundary_arn = local.permissions_boundary_arn
   environment              = var.environment
   bucket_arns              = module.storage.bucket_arns
@@ -45,6 +50,7 @@ module "iam" {
 module "glue" {
   source = "../glue"
 
+  name_prefix       = local.name_prefix
   environment       = var.environment
   dataset           = var.dataset
   bucket_names      = module.storage.bucket_names
@@ -61,6 +67,7 @@ module "glue" {
 module "orchestration" {
   source = "../orchestration"
 
+  name_prefix              = local.name_prefix
   permissions_boundary_arn = local.permissions_boundary_arn
   environment              = var.environment
   dataset                  = var.dataset
@@ -80,6 +87,7 @@ module "orchestration" {
 module "monitoring" {
   source = "../monitoring"
 
+  name_prefix       = local.name_prefix
   environment       = var.environment
   dataset           = var.dataset
   state_machine_arn = module.orchestration.state_machine_arn

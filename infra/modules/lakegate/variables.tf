@@ -1,3 +1,14 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name (buckets are <name_prefix>-<environment>-<role>). Null: lakegate-<account id>, unlikely to collide with another account's global bucket names."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.name_prefix == null || can(regex("^[a-z][a-z0-9-]{1,20}$", var.name_prefix))
+    error_message = "name_prefix must be 2-21 lower-case letters, digits or hyphens."
+  }
+}
+
 variable "environment" {
   description = "Deployment environment."
   type        = string

@@ -1,7 +1,6 @@
 variable "name_prefix" {
   description = "Prefix of every resource name; buckets are <name_prefix>-<environment>-<role>."
   type        = string
-  default     = "lakegate"
 
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.name_prefix))
