@@ -113,6 +113,11 @@ def test_a_prod_deployment_is_posted_to_slack(s3, tmp_path, slack, monkeypatch):
     rollback[rollback.index("deploy")] = "rollback"
     assert deploy_record.main(rollback, s3=s3) == 0
     assert "rolled back to" in received[1]["body"]["text"]
+    rollback[rollback.index("rollback")] = "auto-rollback"
+    assert deploy_record.main(rollback, s3=s3) == 0
+    assert "rolled back automatically (the smoke test failed) to" in received[2]["body"]["text"]
+    record = deploy_record.read(s3, "prod", "deployed")
+    assert record.reason == "auto-rollback"
 
 
 def test_only_prod_is_posted_and_only_to_an_https_webhook(s3, tmp_path, slack, monkeypatch):

@@ -115,6 +115,32 @@ def repo(tmp_path, monkeypatch):
     return git("rev-parse", "HEAD")
 
 
+def test_the_automatic_rollback_returns_to_the_newest_deployment_at_another_commit(tmp_path):
+    failed, good, older = "a" * 40, "b" * 40, "c" * 40
+    refs = [  # GitHub's matching-refs answer for tags/deploy-prod-
+        {"ref": "refs/tags/deploy-prod-20260301T101500Z", "object": {"sha": older}},
+        {"ref": "refs/tags/deploy-prod-20260305T090000Z", "object": {"sha": good}},
+        {"ref": "refs/tags/deploy-prod-20260307T120000Z", "object": {"sha": failed}},
+        {"ref": "refs/tags/deploy-prod-latest", "object": {"sha": "d" * 40}},
+        {"ref": "refs/tags/deploy-sit-20260308T090000Z", "object": {"sha": "e" * 40}},
+    ]
+    assert deploy_guard.previous_deployment(refs, "prod", failed) == (
+        "deploy-prod-20260305T090000Z",
+        good,
+    )
+    with pytest.raises(Refused, match="no earlier deployment of dev"):
+        deploy_guard.previous_deployment(refs, "dev", failed)
+    tags, output = tmp_path / "refs.json", tmp_path / "out"
+    tags.write_text(json.dumps(refs))
+    argv = ["previous", "--environment", "prod", "--sha", failed, "--tags", str(tags)]
+    # No hours or window rule: a Saturday outside any window still rolls back.
+    assert deploy_guard.main([*argv, "--github-output", str(output)], now=SATURDAY) == 0
+    assert output.read_text() == f"tag=deploy-prod-20260305T090000Z\nsha={good}\n"
+    only_failed = [r for r in refs if r["object"]["sha"] == failed]
+    tags.write_text(json.dumps(only_failed))
+    assert deploy_guard.main(argv, now=SATURDAY) == 1
+
+
 def test_rollback_resolves_a_deployment_tag_of_the_same_environment(repo):
     assert deploy_guard.resolve_rollback_tag("deploy-dev-20260301T101500Z", "dev") == repo
     with pytest.raises(Refused, match="a deployment of dev, not of sit"):

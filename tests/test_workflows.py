@@ -176,7 +176,7 @@ def test_prod_is_applied_only_from_main_in_the_prod_environment():
         assert "tools/deploy_guard.py" in script and '--ref "$GITHUB_REF"' in script
         call = jobs(ROOT / ".github/workflows" / caller)["deploy"]
         assert call["uses"] == "./.github/workflows/deploy-environment.yml"
-        assert call["needs"] == "guard"
+        assert call["needs"] in ("guard", ["guard", "restore-state"])
 
 
 def test_promote_and_backfill_run_in_protected_environments_recording_the_approvers():
@@ -261,8 +261,8 @@ def test_apply_refuses_a_plan_made_from_another_commit():
     (upload,) = [s for s in steps(reusable["plan"])
                  if str(s.get("uses", "")).startswith("actions/upload-artifact@")]  # fmt: skip
     assert "plan.sha" in upload["with"]["path"]
-    (apply_step,) = [s for s in steps(reusable["apply"]) if "terraform" in s.get("run", "")
-                     and "apply" in s.get("run", "")]  # fmt: skip
+    (apply_step,) = [s for s in steps(reusable["apply"]) if "apply -input=false plan.tfplan"
+                     in s.get("run", "")]  # fmt: skip
     script = apply_step["run"]
     check = '[ "$planned" = "$SHA" ] || {'
     assert check in script and script.index(check) < script.index("apply -input=false")
@@ -292,7 +292,7 @@ def test_every_terraform_init_and_plan_uses_the_one_name_prefix():
                         assert '-backend-config="bucket=$prefix-$ENVIRONMENT-tfstate"' in line
                     else:
                         assert '-var "name_prefix=$prefix"' in line, line
-    assert found == {"init": 3, "plan": 2}
+    assert found == {"init": 4, "plan": 2}  # the fourth: the automatic rollback
 
 
 def test_the_name_prefix_script_defaults_to_the_account(tmp_path):
@@ -311,3 +311,45 @@ def test_the_name_prefix_script_defaults_to_the_account(tmp_path):
         [script], env={**env, "LAKEGATE_NAME_PREFIX": "Acme"}, capture_output=True, text=True
     )
     assert bad.returncode == 2 and "name prefix 'Acme' must be 2-21" in bad.stderr
+
+
+def test_a_failed_smoke_test_redeploys_the_previous_deployment():
+    """In the approved apply job, after the smoke test of a deploy fails: the newest
+    earlier deployment tag at another commit is built, applied, smoke-tested and
+    recorded as an auto-rollback (Slack for prod), and the run still fails."""
+    apply = jobs(ROOT / ".github/workflows/deploy-environment.yml")["apply"]
+    named = {s.get("id"): s for s in steps(apply) if s.get("id")}
+    assert named["smoke"]["run"].startswith("python tools/smoke_test.py")
+    previous = named["previous"]
+    assert previous["if"] == (
+        "failure() && steps.smoke.outcome == 'failure' && inputs.reason == 'deploy'"
+    )
+    assert "tools/deploy_guard.py previous" in previous["run"]
+    after = steps(apply)[steps(apply).index(previous) + 1 :]
+    checkout, redeploy = after
+    assert checkout["with"]["ref"] == "${{ steps.previous.outputs.sha }}"
+    assert redeploy["if"] == checkout["if"] == "failure() && steps.previous.outcome == 'success'"
+    script = redeploy["run"]
+    order = [
+        "tools/build_artifact.py",
+        "aws s3 cp",
+        "apply -input=false -auto-approve",
+        "tools/smoke_test.py",
+        "--reason auto-rollback",
+        "exit 1",
+    ]
+    assert [script.index(part) for part in order] == sorted(script.index(p) for p in order)
+    assert redeploy["working-directory"] == "previous"
+
+
+def test_a_rollback_may_restore_a_state_version_first():
+    rollback = load(ROOT / ".github/workflows/rollback.yml")
+    assert "state_version" in rollback["on"]["workflow_dispatch"]["inputs"]
+    restore = rollback["jobs"]["restore-state"]
+    assert restore["if"] == "inputs.state_version != ''"
+    assert restore["environment"]["name"] == "${{ inputs.environment }}"
+    script = " ".join(s.get("run", "") for s in steps(restore))
+    assert 'tools/state_restore.py --env "$ENVIRONMENT" --version-id "$STATE_VERSION"' in script
+    deploy = rollback["jobs"]["deploy"]
+    assert deploy["needs"] == ["guard", "restore-state"]
+    assert "needs.restore-state.result != 'failure'" in deploy["if"]

@@ -7,6 +7,8 @@ rollback workflows). Each refusal is one line naming the rule.
         --ref refs/heads/main --tag deploy-prod-20260301T101500Z --change-ticket CHG-1
     python tools/deploy_guard.py hours    --environment prod \
         --change-window 2026-03-01T20:00Z/2026-03-01T22:00Z
+    python tools/deploy_guard.py previous --environment prod --sha <failed commit> \
+        --tags refs.json   # GitHub's matching-refs of tags/deploy-prod-
 
 Rules: the confirmation string is "<action> <environment>"; prod needs a change ticket
 and is deployed only by a workflow started from main, with a commit that is on main;
@@ -15,11 +17,15 @@ sit changes only in business hours (Monday-Friday 09:00-17:00 Europe/London); pr
 only inside the change window its ticket approved (start/end in UTC, at most 8 hours),
 checked when the deployment is requested and again before apply.
 A rollback names a deploy-<environment>-<UTC stamp> tag of the same environment.
+`previous` names the deployment the automatic rollback returns to when a deployment's
+smoke test fails: the newest tag of the environment at another commit (no hours or
+window rule: it restores what ran before, inside the deployment already approved).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import subprocess
 import sys
@@ -140,9 +146,25 @@ def resolve_rollback_tag(tag: str, environment: str) -> str:
     return git("rev-parse", "--verify", f"refs/tags/{tag}^{{commit}}")
 
 
+def previous_deployment(refs: list[dict], environment: str, failed_sha: str) -> tuple[str, str]:
+    """(tag, commit) of the newest deploy-<environment>-<stamp> tag whose commit is not
+    the failed one, from GitHub's matching-refs answer (lightweight tags: the ref's
+    object is the commit)."""
+    deployments = []
+    for ref in refs:
+        tag = ref.get("ref", "").removeprefix("refs/tags/")
+        match = TAG.fullmatch(tag)
+        sha = ref.get("object", {}).get("sha", "")
+        if match and match.group(1) == environment and SHA.fullmatch(sha) and sha != failed_sha:
+            deployments.append((tag, sha))
+    if not deployments:
+        raise Refused(f"no earlier deployment of {environment} at another commit to return to")
+    return max(deployments)  # the stamp sorts by time
+
+
 def main(argv: list[str] | None = None, now: datetime | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=("deploy", "rollback", "hours"))
+    parser.add_argument("action", choices=("deploy", "rollback", "hours", "previous"))
     parser.add_argument("--environment", required=True)
     parser.add_argument("--confirm", default="")
     parser.add_argument("--ref", default="")
@@ -150,9 +172,12 @@ def main(argv: list[str] | None = None, now: datetime | None = None) -> int:
     parser.add_argument("--tag", default="")
     parser.add_argument("--change-ticket", default="")
     parser.add_argument("--change-window", default="", help="prod: <start>/<end>, UTC")
+    parser.add_argument("--tags", help="previous: GitHub's matching-refs JSON of the tags")
     parser.add_argument("--github-output", help="append sha= (the commit to deploy) here")
     args = parser.parse_args(argv)
     now = now or datetime.now(BUSINESS_ZONE)
+    if args.action == "previous":
+        return _previous(args)
     try:
         check_hours(args.environment, now)
         check_window(args.environment, args.change_window, now)
@@ -176,6 +201,20 @@ def main(argv: list[str] | None = None, now: datetime | None = None) -> int:
     if args.github_output:
         with open(args.github_output, "a") as output:
             output.write(f"sha={sha}\n")
+    return 0
+
+
+def _previous(args: argparse.Namespace) -> int:
+    try:
+        with open(args.tags) as refs:
+            tag, sha = previous_deployment(json.load(refs), args.environment, args.sha)
+    except (Refused, OSError, ValueError) as error:
+        print(f"deploy guard: refused: {error}", file=sys.stderr)
+        return 1
+    print(f"deploy guard: the previous deployment of {args.environment} is {tag} ({sha[:12]})")
+    if args.github_output:
+        with open(args.github_output, "a") as output:
+            output.write(f"tag={tag}\nsha={sha}\n")
     return 0
 
 

@@ -37,6 +37,12 @@ KEYS = {"staging": STAGING, "deployed": DEPLOYED}
 SHA = re.compile(r"^[0-9a-f]{40}$")
 CODE_VERSION = re.compile(r"^[0-9A-Za-z.+_-]{1,100}$")
 NOTIFIED = ("prod",)
+REASONS = ("deploy", "rollback", "auto-rollback")
+VERBS = {
+    "deploy": "deployed",
+    "rollback": "rolled back to",
+    "auto-rollback": "rolled back automatically (the smoke test failed) to",
+}
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,7 @@ class DeploymentRecord:
     code_version: str
     commit: str
     at: str
-    reason: str  # deploy | rollback
+    reason: str  # deploy | rollback | auto-rollback (the smoke test of a deploy failed)
     change_ticket: str
     requested_by: str
     approvers: tuple[str, ...]
@@ -58,8 +64,8 @@ class DeploymentRecord:
             raise LakegateError(f"commit {self.commit!r} is not a full sha")
         if not CODE_VERSION.fullmatch(self.code_version):
             raise LakegateError(f"code version {self.code_version!r} is not a build name")
-        if self.reason not in ("deploy", "rollback"):
-            raise LakegateError(f"reason {self.reason!r} is not deploy or rollback")
+        if self.reason not in REASONS:
+            raise LakegateError(f"reason {self.reason!r} is not one of {', '.join(REASONS)}")
 
     def to_json(self) -> bytes:
         return (json.dumps(asdict(self), indent=2) + "\n").encode()
@@ -70,7 +76,7 @@ class DeploymentRecord:
         return cls(**{**fields, "approvers": tuple(fields["approvers"])})
 
     def slack_message(self) -> dict:
-        verb = "rolled back to" if self.reason == "rollback" else "deployed"
+        verb = VERBS[self.reason]
         approvers = ", ".join(self.approvers)
         text = (
             f"Lakegate {self.environment}: {self.code_version} ({self.commit[:12]}) {verb};"
@@ -111,7 +117,7 @@ def main(argv: list[str] | None = None, s3=None, now: datetime | None = None) ->
     parser.add_argument("--env", required=True, choices=("dev", "sit", "prod"))
     parser.add_argument("--code-version", required=True)
     parser.add_argument("--sha", required=True)
-    parser.add_argument("--reason", required=True, choices=("deploy", "rollback"))
+    parser.add_argument("--reason", required=True, choices=REASONS)
     parser.add_argument("--change-ticket", default="")
     parser.add_argument("--requested-by", required=True)
     parser.add_argument("--approvals", required=True, type=Path, help="GitHub's approvals JSON")

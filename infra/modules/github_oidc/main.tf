@@ -28,18 +28,20 @@ module "trust_deployer" {
 
 data "aws_iam_policy_document" "deployer" {
   #checkov:skip=CKV_AWS_356:kms:CreateKey, glue security configurations and the Describe/List calls Terraform makes are not resource-scopable; the statements that need "*" are limited to those actions or to tagged resources.
+  # The state's earlier versions are read too: the rollback workflow restores one
+  # (tools/state_restore.py copies it over the current state; no version is deleted).
   statement {
     sid       = "TerraformState"
-    actions   = ["s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    actions   = ["s3:ListBucket", "s3:ListBucketVersions", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject"]
     resources = [var.state_bucket_arn, "${var.state_bucket_arn}/*"]
   }
 
   # The state bucket matches the lake pattern below; the deployer reads and writes its
-  # objects (state, lock file) and may change nothing else about it.
+  # objects (state, lock file), reads their versions, and may change nothing else.
   statement {
     sid         = "TheStateBucketIsObjectsOnly"
     effect      = "Deny"
-    not_actions = ["s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    not_actions = ["s3:ListBucket", "s3:ListBucketVersions", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject"]
     resources   = [var.state_bucket_arn, "${var.state_bucket_arn}/*"]
   }
 
