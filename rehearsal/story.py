@@ -22,7 +22,7 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from lakegate import layout
+from lakegate import aws, layout
 from lakegate.ids import Month, new_run_id, scheduled_window
 from lakegate.sample import Expected, Injection, generate
 from lakegate.storage import Lake
@@ -301,7 +301,9 @@ class Story:
         if not latest or latest["run_id"] != run_id:
             raise RehearsalError(f"_LATEST.json does not name {run_id}: {latest}")
         glue = self.account.client("glue")
-        partitions = glue.get_partitions(DatabaseName="lakegate_dev", TableName="transactions")
+        place = self.account.place
+        database = aws.glue_database(place.env, place.name_prefix)
+        partitions = glue.get_partitions(DatabaseName=database, TableName="transactions")
         values = sorted("/".join(p["Values"]) for p in partitions["Partitions"])
         self.say(
             f"  _LATEST.json -> {latest['run_id']} (version {latest['version']});"
