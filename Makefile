@@ -13,7 +13,7 @@ JAVA_HOME := $(shell $(PYTHON) -m lakegate.javacheck --print 2>/dev/null)
 export JAVA_HOME
 export LAKEGATE_LAKE := $(LAKE)
 
-.PHONY: help install java demo test test-fast chaos rehearse lint artifact checkov export-quarantine retry-quarantine gold backfill promote bench bench-promotion browser screenshots clean
+.PHONY: help install java demo test test-fast chaos rehearse lint hooks artifact checkov export-quarantine retry-quarantine gold backfill promote bench bench-promotion browser screenshots clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -52,9 +52,10 @@ chaos: install java ## Reliability: every crash point, hostile input, races (lon
 rehearse: install java ## The AWS path offline: moto with IAM on, the Glue job on s3://, every role under its policy
 	$(BIN)/python -m rehearsal
 
-lint: install checkov ## Static checks: ruff, statelint, Terraform (parse, fmt, schema, structure, personas, IAM lint, escalation), checkov, workflows
+lint: install checkov ## Static checks: ruff, mypy, statelint, Terraform (parse, fmt, schema, structure, personas, IAM lint, escalation), checkov, workflows
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m lakegate.asl --check
 	$(BIN)/python tools/tf_schema_check.py
 	@if command -v terraform >/dev/null; then terraform fmt -check -recursive infra 2>/dev/null && echo "terraform fmt: clean"; \
@@ -64,6 +65,9 @@ lint: install checkov ## Static checks: ruff, statelint, Terraform (parse, fmt, 
 	$(BIN)/zizmor --offline --min-severity medium .github/workflows
 	$(BIN)/python tools/iam_lint.py
 	$(BIN)/pytest -q -p no:cacheprovider tests/test_infra.py tests/test_terraform_schema.py tests/test_iam_policies.py tests/test_contracts.py tests/test_workflows.py tests/test_escalation.py tests/test_audit_lock.py tests/test_iam_lint.py
+
+hooks: install ## Check each commit as make lint does (ruff, mypy, terraform fmt): pre-commit
+	$(BIN)/pre-commit install
 
 artifact: install ## Build dist/lakegate-<version>+g<sha>/ (wheel + Glue script) as CI does
 	$(BIN)/python tools/build_artifact.py

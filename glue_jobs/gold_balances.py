@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = resolve_args(argv)
 
     from glue_jobs.gold_job import GOLD_DATASET, GoldRequest, run_gold
-    from glue_jobs.ingest_transactions import metrics_client, spark_and_job
+    from glue_jobs.ingest_transactions import given, metrics_client, spark_and_job
     from lakegate import metrics
     from lakegate.ids import new_run_id
     from lakegate.storage import Lake
@@ -42,8 +42,8 @@ def main(argv: list[str] | None = None) -> dict:
         code_version=args.get("code_version") or "unknown",
         execution_arn=args.get("execution_arn") or None,
     )
-    lake = Lake.from_uris({name: args[name] for name in BUCKETS})
-    spark, job = spark_and_job(args["JOB_NAME"], argv)
+    lake = Lake.from_uris({name: given(args, name) for name in BUCKETS})
+    spark, job = spark_and_job(given(args, "JOB_NAME"), argv)
     cloudwatch = metrics_client(args)
     try:
         summary = run_gold(spark, lake, request, cloudwatch=cloudwatch)

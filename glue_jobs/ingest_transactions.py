@@ -47,6 +47,16 @@ def resolve_args(argv: list[str]) -> dict[str, str | None]:
     return {name: args.get(name) for name in REQUIRED + OPTIONAL}
 
 
+def given(args: dict[str, str | None], name: str) -> str:
+    """An argument the run needs: its value, or a one-line error naming it."""
+    value = args.get(name)
+    if not value:
+        from lakegate.errors import BadArgument
+
+        raise BadArgument(f"--{name} is required")
+    return value
+
+
 def spark_and_job(job_name: str, argv: list[str]):
     """(spark, glue Job or None): GlueContext only where Glue's JVM libraries exist.
 
@@ -99,15 +109,19 @@ def build_request(args: dict[str, str | None], today: datetime):
         return cast(args[name]) if args.get(name) not in (None, "") else None
 
     if args.get("year") and args.get("month"):
-        first = Month.parse(args["year"], args["month"])
-        last = Month.parse(args["to_year"], args["to_month"]) if args.get("to_year") else first
+        first = Month.parse(given(args, "year"), given(args, "month"))
+        last = (
+            Month.parse(given(args, "to_year"), given(args, "to_month"))
+            if args.get("to_year")
+            else first
+        )
         window = MonthWindow(first, last)
     else:
         window = scheduled_window(today)
-    run_type = args["run_type"]
+    run_type = given(args, "run_type")
     return IngestRequest(
         config=dataset_config(
-            args["dataset"],
+            given(args, "dataset"),
             breaker_threshold=number("breaker_threshold", int),
             max_quarantine_rate=number("max_quarantine_rate", float),
             lookback_months=number("lookback_months", int),
@@ -132,9 +146,12 @@ def main(argv: list[str] | None = None) -> dict:
     from lakegate.storage import Lake
 
     lake = Lake.from_uris(
-        {name: args[name] for name in ("bronze", "silver", "gold", "quarantine", "artifacts")}
+        {
+            name: given(args, name)
+            for name in ("bronze", "silver", "gold", "quarantine", "artifacts")
+        }
     )
-    spark, job = spark_and_job(args["JOB_NAME"], argv)
+    spark, job = spark_and_job(given(args, "JOB_NAME"), argv)
     summary = run_ingest(spark, lake, request, cloudwatch=metrics_client(args))
     if job is not None:
         job.commit()

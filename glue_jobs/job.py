@@ -325,7 +325,7 @@ def run_ingest(
                 # Rows stay in the order they were read (file, line): a sort by
                 # TransactionID cost a quarter of the write (docs/performance.md).
                 [],
-                unique=["TransactionID", "row_hash"],
+                unique=("TransactionID", "row_hash"),
             )
     finally:
         notable.unpersist()
@@ -365,7 +365,7 @@ def run_ingest(
             f" partition {valid_by_partition}); no _SUCCESS written"
         )
 
-    spark.sparkContext.setJobDescription(None)
+    spark.sparkContext.setJobDescription(None)  # type: ignore[arg-type]  # clears it
     ended = now()
     gold_latest = pointer.read_latest(lake["gold"], cfg.gold_dataset) if cfg.gold_dataset else None
     waiting = catalog.waiting_since(

@@ -42,7 +42,9 @@ def read_parquet_files(spark: SparkSession, uris: list[str], schema: StructType)
     return spark.read.schema(schema).parquet(*uris)
 
 
-def write_partitioned(df: DataFrame, uri: str, sort_by: list[str], unique: list[str] = ()) -> None:
+def write_partitioned(
+    df: DataFrame, uri: str, sort_by: list[str], unique: tuple[str, ...] = ()
+) -> None:
     """Write by year/month to a path that must not exist yet; rows sorted by `sort_by`
     within each file. `df` keeps a month's rows in one task (read_bronze), so each
     partition is one file (more only past MAX_RECORDS_PER_FILE rows). Columns named in

@@ -469,7 +469,8 @@ class Lookups:
     landed: dict[str, datetime]
 
     def persist(self) -> Lookups:
-        return Lookups(*(frame.persist() for frame in self.frames()), self.landed)
+        suspects, conflicts, by_record, by_id, locked = (f.persist() for f in self.frames())
+        return Lookups(suspects, conflicts, by_record, by_id, locked, self.landed)
 
     def unpersist(self) -> None:
         for frame in self.frames():

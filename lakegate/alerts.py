@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -324,13 +324,14 @@ class Notification:
 
 
 def _aggregate(values: list[float], statistic: str) -> float:
-    return {
+    functions: dict[str, Callable[[list[float]], float]] = {
         "Sum": sum,
         "Maximum": max,
         "Minimum": min,
         "Average": statistics.fmean,
         "SampleCount": len,
-    }[statistic](values)
+    }
+    return functions[statistic](values)
 
 
 def evaluate(

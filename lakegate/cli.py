@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 from lakegate import __version__, layout
 from lakegate.config import dataset_config
@@ -26,7 +27,7 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_ARGS = 0, 1, 2
 class _Parser(argparse.ArgumentParser):
     """argparse that reports bad arguments in one line with exit code 2."""
 
-    def error(self, message: str) -> None:
+    def error(self, message: str) -> NoReturn:
         command = self.prog.removeprefix("lakegate").strip()
         raise BadArgument(f"{command}: {message}" if command else message)
 

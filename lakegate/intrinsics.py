@@ -68,9 +68,11 @@ def _tokens(text: str) -> Iterator[tuple[str, str]]:
 def _call(tokens: list[tuple[str, str]], text: str) -> tuple[Call, list[tuple[str, str]]]:
     if len(tokens) < 2 or tokens[0][0] != "fn" or tokens[1] != ("punct", "("):
         raise ValueError(f"not an intrinsic call: {text!r}")
-    name, rest, args = tokens[0][1], tokens[2:], []
+    name, rest = tokens[0][1], tokens[2:]
+    args: list[Call | Path | str] = []
     while rest and rest[0] != ("punct", ")"):
         kind, value = rest[0]
+        arg: Call | Path | str
         if kind == "fn":
             arg, rest = _call(rest, text)
         elif kind == "path":
@@ -108,6 +110,7 @@ def problems(call: Call, type_of: Mapping[str, str], where: str) -> list[str]:
     accepts, _ = SIGNATURES[call.name]
     for index, arg in enumerate(call.args):
         wanted = accepts[min(index, len(accepts) - 1)]
+        given: str | None
         if isinstance(arg, Call):
             found += problems(arg, type_of, where)
             given = SIGNATURES.get(arg.name, ((), ANY))[1]

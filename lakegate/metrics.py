@@ -79,7 +79,8 @@ def json_type(value: object) -> str:
         return "boolean"
     if isinstance(value, int | float):
         return "number"
-    return {str: "string", dict: "object", list: "array"}[type(value)]
+    names: dict[type, str] = {str: "string", dict: "object", list: "array"}
+    return names[type(value)]
 
 
 # The metrics recorded with every decision on a run (audit events, version manifests).
@@ -211,6 +212,8 @@ def summarize_counts(counts: Iterable[CountRow]) -> dict:
         attempt_sum += row.attempt_sum
         if row.outcome == VALID:
             valid_by_partition[row.partition] = valid_by_partition.get(row.partition, 0) + row.rows
+        elif row.error_type is None:
+            raise ValueError(f"{row.rows} {row.outcome} rows of {row.partition} have no error type")
         else:
             distribution[row.error_type] = distribution.get(row.error_type, 0) + row.rows
     input_rows = sum(by_outcome.values())

@@ -119,7 +119,7 @@ def generate(
         base = month_rows(rng, month, rows_per_month, customers)
         chunks = [base[i::files_per_month] for i in range(files_per_month)]
         tag = f"{month.year:04d}{month.month:02d}"
-        bad: list[tuple[str, str | None]] = []  # (line or values marker, error type)
+        bad: list[tuple[str | dict[str, str], str]] = []  # (line or values, error type)
         serial = iter(range(10**7))
 
         def fresh(base=base, tag=tag, serial=serial, **changes: str) -> dict:

@@ -31,7 +31,8 @@ REQUIRED_COLUMNS = tuple(name for name, _ in V1)
 
 def check_additive(versions: dict[str, tuple[tuple[str, str], ...]]) -> None:
     """Each version must keep the previous one's columns (same names, types, order)."""
-    previous_name, previous = None, ()
+    previous_name: str | None = None
+    previous: tuple[tuple[str, str], ...] = ()
     for name, columns in versions.items():
         if columns[: len(previous)] != previous:
             kept = dict(columns)

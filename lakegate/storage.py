@@ -7,6 +7,7 @@ URI Spark uses to reach a key.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import fcntl
 import hashlib
@@ -120,7 +121,7 @@ class Storage(ABC):
         """Every object under prefix, recursively, in key order."""
 
     @abstractmethod
-    def list_dirs(self, prefix: str) -> list[str]:
+    def list_dirs(self, prefix: str) -> builtins.list[str]:
         """The immediate sub-folders of prefix, as keys ending in '/', sorted."""
 
     @abstractmethod
@@ -249,7 +250,7 @@ class LocalStorage(Storage):
                 )
         yield from sorted(found, key=lambda item: item.key)
 
-    def list_dirs(self, prefix: str) -> list[str]:
+    def list_dirs(self, prefix: str) -> builtins.list[str]:
         base = self._path(prefix.rstrip("/")) if prefix else self.root
         if not base.is_dir():
             return []
@@ -398,9 +399,9 @@ class S3Storage(Storage):
                     item["Key"], item["Size"], item["LastModified"], item["ETag"].strip('"')
                 )
 
-    def list_dirs(self, prefix: str) -> list[str]:
+    def list_dirs(self, prefix: str) -> builtins.list[str]:
         paginator = self.client.get_paginator("list_objects_v2")
-        found = []
+        found: builtins.list[str] = []
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix, Delimiter="/"):
             found.extend(item["Prefix"] for item in page.get("CommonPrefixes", []))
         return sorted(found)

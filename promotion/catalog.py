@@ -8,13 +8,14 @@ a new version is published; only added or removed months change the catalog.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from lakegate.ids import Month
 
 
 @dataclass(frozen=True)
 class GlueCatalog:
-    client: object  # boto3 Glue client, injected
+    client: Any  # boto3 Glue client, injected
     database: str
     table: str
 

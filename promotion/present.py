@@ -105,18 +105,18 @@ def table(
 ) -> str:
     """A table with a header row; numeric columns right-aligned. `wrap`: a fixed layout
     whose cells wrap long text instead of widening the page."""
-    columns = [c if isinstance(c, Column) else Column(c) for c in columns]
-    head = "".join(f"<th scope='col'{c.css}>{esc(c.title)}</th>" for c in columns)
+    cols = [c if isinstance(c, Column) else Column(c) for c in columns]
+    head = "".join(f"<th scope='col'{c.css}>{esc(c.title)}</th>" for c in cols)
     body = []
     for i, row in enumerate(rows):
         cls = f" class='{esc(row_classes[i])}'" if row_classes and row_classes[i] else ""
         cells = "".join(
             f"<td data-label='{esc(c.title)}'{c.css}>{esc(v)}</td>"
-            for c, v in zip(columns, row, strict=True)
+            for c, v in zip(cols, row, strict=True)
         )
         body.append(f"<tr{cls}>{cells}</tr>")
     if not body:
-        body.append(f"<tr><td colspan='{len(columns)}' class='none'>none</td></tr>")
+        body.append(f"<tr><td colspan='{len(cols)}' class='none'>none</td></tr>")
     cap = f"<p class='caption'>{esc(caption)}</p>" if caption else ""
     kind = "wrap" if wrap else "fit"
     return (
@@ -262,14 +262,14 @@ def facts(items: Iterable[tuple[str, str]]) -> str:
 
 def text_table(columns: Sequence[Column | str], rows: Iterable[Sequence[object]]) -> list[str]:
     """The same table as plain text lines, columns padded (numbers right-aligned)."""
-    columns = [c if isinstance(c, Column) else Column(c) for c in columns]
-    rows = [[str(v) for v in row] for row in rows]
-    widths = [max([len(c.title)] + [len(r[i]) for r in rows]) for i, c in enumerate(columns)]
+    cols = [c if isinstance(c, Column) else Column(c) for c in columns]
+    cells = [[str(v) for v in row] for row in rows]
+    widths = [max([len(c.title)] + [len(r[i]) for r in cells]) for i, c in enumerate(cols)]
 
     def line(values: Sequence[str]) -> str:
         return "  ".join(
             v.rjust(w) if c.numeric else v.ljust(w)
-            for c, v, w in zip(columns, values, widths, strict=True)
+            for c, v, w in zip(cols, values, widths, strict=True)
         ).rstrip()
 
-    return [line([c.title for c in columns])] + [line(r) for r in rows]
+    return [line([c.title for c in cols])] + [line(r) for r in cells]

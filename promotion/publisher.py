@@ -134,6 +134,7 @@ class Promoter:
             audit.record(self.store, self.dataset, "promote-refused", self.now(), event)
             failed = gate.failures[0]
             raise Refused(f"promotion of {run_id} refused: {failed.name}: {failed.detail}")
+        assert summary is not None  # the gate refuses a run without _SUCCESS
         key = audit.record(self.store, self.dataset, "promote", self.now(), event)
         version = replace(
             plan_promotion(
@@ -277,7 +278,7 @@ class Promoter:
         not move meanwhile, so racing publishers converge on the newest version."""
         while True:
             latest, version = self.current()
-            if version is None:
+            if latest is None or version is None:
                 return 0
             prefix = layout.current_prefix(self.dataset)
             wanted = {

@@ -209,7 +209,8 @@ class _Summaries:
     """Runs' _SUCCESS documents, each read once."""
 
     def __init__(self, promoter: Promoter, known: dict[str, dict]) -> None:
-        self.promoter, self.cache = promoter, dict(known)
+        self.promoter = promoter
+        self.cache: dict[str, dict | None] = dict(known)
 
     def __call__(self, run_id: str) -> dict | None:
         if run_id not in self.cache:
@@ -227,7 +228,9 @@ def _partition_totals(
     lists = []
     for run_id in content.runs:
         summary = summaries(run_id) or {}
-        entry = next((p for p in summary.get("partitions", []) if p["partition"] == partition), {})
+        entry: dict = next(
+            (p for p in summary.get("partitions", []) if p["partition"] == partition), {}
+        )
         if "totals" not in entry:
             return None
         lists.append(entry["totals"])
