@@ -117,8 +117,7 @@ def _prior_failure_files(
             layout.condemned_run_prefix(ds, ref.run_id),
         ):
             for key in parquet_files(lake, "quarantine", prefix):
-                partition = "/".join(key[len(prefix) :].split("/")[:2])
-                if partition in wanted:
+                if layout.partition_under(key, prefix) in wanted:
                     keys.append(key)
     return keys
 
@@ -132,8 +131,7 @@ def partitions_written(
     """Each written partition with its rows, files and (when given) control totals."""
     files: dict[str, list[str]] = {}
     for key in silver_keys:
-        partition = "/".join(key[len(prefix) :].split("/")[:2])
-        files.setdefault(partition, []).append(key)
+        files.setdefault(layout.partition_under(key, prefix), []).append(key)
     written = []
     for p in sorted(set(files) | set(rows_by_partition)):
         entry = {

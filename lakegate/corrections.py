@@ -35,7 +35,7 @@ def _quarantined_rows(lake: Lake, dataset: str, run_id: str) -> dict[Month, list
     for item in lake["quarantine"].list(prefix):
         if not item.key.endswith(".parquet"):
             continue
-        month = Month.from_partition("/".join(item.key[len(prefix) :].split("/")[:2]))
+        month = Month.from_partition(layout.partition_under(item.key, prefix))
         table = pq.read_table(
             io.BytesIO(lake["quarantine"].read_bytes(item.key)),
             use_threads=False,  # pyarrow's pool can abort the process at exit

@@ -22,6 +22,19 @@ def bronze_month_prefix(dataset: str, month: Month) -> str:
     return f"{validate_dataset(dataset)}/{month.partition}/"
 
 
+def bronze_month(key: str) -> Month:
+    """The month a bronze file is filed under: `<dataset>/year=YYYY/month=MM/<file>`."""
+    return Month.from_partition("/".join(key.split("/")[1:3]))
+
+
+def partition_under(key: str, prefix: str) -> str:
+    """The `year=YYYY/month=MM` folder a key lies in right below `prefix` (a run's silver,
+    quarantine or condemned folder); a ValueError naming the key when it does not."""
+    if not key.startswith(prefix):
+        raise ValueError(f"{key!r} is not under {prefix!r}")
+    return Month.from_partition("/".join(key[len(prefix) :].split("/")[:2])).partition
+
+
 # silver -------------------------------------------------------------------------------
 def schema_prefix(dataset: str, schema_v: str) -> str:
     return f"{validate_dataset(dataset)}/schema_v={validate_schema_v(schema_v)}/"
@@ -84,10 +97,15 @@ def versions_prefix(dataset: str) -> str:
     return f"{validate_dataset(dataset)}/_versions/"
 
 
-def version_manifest_key(dataset: str, version: int) -> str:
+def version_manifest_key(dataset: str, version: int, token: str) -> str:
+    """One publication attempt's manifest: its version and a random token, so that two
+    racing publishers never write the same key (the pointer's swap decides which one
+    is published)."""
     if not isinstance(version, int) or version < 1:
         raise ValueError(f"version {version!r} must be a positive integer")
-    return f"{versions_prefix(dataset)}v{version:08d}.json"
+    if not token.isalnum():
+        raise ValueError(f"token {token!r} must be letters and digits")
+    return f"{versions_prefix(dataset)}v{version:08d}-{token}.json"
 
 
 def audit_prefix(dataset: str) -> str:

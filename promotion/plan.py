@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 
-from lakegate.ids import Month
+from lakegate import layout
 from lakegate.metrics import key_metrics
 from lakegate.schema_versions import SCHEMA_VERSIONS, newer
 
@@ -104,8 +104,7 @@ def run_partitions(summary: dict) -> dict[str, PartitionContent]:
     }
     if summary["run_type"] != "retry":
         for key in summary["input_files"]:
-            year, month = key.split("/")[1:3]
-            partition = Month.from_partition(f"{year}/{month}").partition
+            partition = layout.bronze_month(key).partition
             content.setdefault(partition, PartitionContent((run_id,), (), 0))
     return content
 

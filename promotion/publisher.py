@@ -227,10 +227,7 @@ class Promoter:
             raise
 
     def _publish(self, version: Version, latest: Latest | None) -> None:
-        manifest = (
-            f"{layout.versions_prefix(self.dataset)}v{version.version:08d}-"
-            f"{secrets.token_hex(6)}.json"
-        )
+        manifest = layout.version_manifest_key(self.dataset, version.version, secrets.token_hex(6))
         crash_point("promote:before_manifest")
         self.store.write_bytes(manifest, version.to_json(), if_none_match=True)
         crash_point("promote:after_manifest")

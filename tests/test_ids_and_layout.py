@@ -125,3 +125,24 @@ def test_layout_refuses_identifiers_that_escape_their_prefix():
         layout.success_key("transactions", "v1", "../../_LATEST.json")
     with pytest.raises(BadArgument):
         layout.latest_key("../silver")
+
+
+def test_keys_are_parsed_where_they_are_built():
+    """The month a bronze file is filed under, the partition folder of a run's file,
+    and a publication attempt's manifest key: one home each, in lakegate.layout."""
+    march = Month(2024, 3)
+    bronze = f"{layout.bronze_month_prefix('transactions', march)}a.csv"
+    assert layout.bronze_month(bronze) == march
+    run = layout.run_prefix("transactions", "v1", "r1")
+    key = f"{layout.run_partition_prefix('transactions', 'v1', 'r1', march)}part-0.parquet"
+    assert layout.partition_under(key, run) == "year=2024/month=03"
+    condemned = layout.condemned_run_prefix("transactions", "r1")
+    with pytest.raises(ValueError, match="is not under"):
+        layout.partition_under(key, condemned)
+    with pytest.raises(BadArgument, match="is not year=YYYY/month=MM"):
+        layout.partition_under(f"{run}_SUCCESS", run)
+    assert layout.version_manifest_key("transactions", 7, "ab12") == (
+        "transactions/_versions/v00000007-ab12.json"
+    )
+    with pytest.raises(ValueError, match="letters and digits"):
+        layout.version_manifest_key("transactions", 7, "../x")
