@@ -8,11 +8,9 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 
 from lakegate import layout, releases
@@ -24,8 +22,9 @@ from promotion.audit_view import audit_entries
 from promotion.identity import local_caller
 from promotion.publisher import Promoter
 from promotion.release import condemned_listing, release_condemned
-from rehearsal.definitions import audit_retention, retention_tags
-from rehearsal.roles import Place, role_policy
+from rehearsal.definitions import audit_retention
+from rehearsal.roles import Place
+from tests.aws_lake import as_promoter
 from tests.cli import lakegate
 from tests.helpers import MARCH, RUN_AT, classify_files, csv_file, expected_hash, job_outputs
 
@@ -225,31 +224,11 @@ def _release_as(lake: Lake) -> str:
 
 
 def test_the_promoter_releases_on_s3_and_the_event_is_write_once():
-    with mock_aws():
-        admin = boto3.client("s3", region_name=PLACE.region)
-        for role, bucket in PLACE.buckets.items():
-            admin.create_bucket(
-                Bucket=bucket,
-                CreateBucketConfiguration={"LocationConstraint": PLACE.region},
-                ObjectLockEnabledForBucket=role == "silver",
-            )
-        tags = retention_tags(audit_retention(PLACE.env))
-        admin.put_bucket_tagging(Bucket=PLACE.buckets["silver"], Tagging={"TagSet": tags})
+    def fill(admin):
         _write_condemned(Lake.s3(admin, PLACE.buckets), "r4", [("T1", "MAX_ATTEMPTS", 3)])
-        iam = boto3.client("iam", region_name="us-east-1")
-        iam.create_user(UserName="promoter")
-        policy = role_policy("promoter", PLACE, [PLACE.topic_arn("alerts")])
-        iam.put_user_policy(
-            UserName="promoter", PolicyName="promoter", PolicyDocument=json.dumps(policy)
-        )
-        key = iam.create_access_key(UserName="promoter")["AccessKey"]
-        client = boto3.client(
-            "s3",
-            region_name=PLACE.region,
-            aws_access_key_id=key["AccessKeyId"],
-            aws_secret_access_key=key["SecretAccessKey"],
-        )
-        event = _release_as(Lake.s3(client, PLACE.buckets))
+
+    with as_promoter(PLACE, fill=fill) as (admin, lake, _):
+        event = _release_as(lake)
         head = admin.head_object(Bucket=PLACE.buckets["silver"], Key=event)
         assert head["ObjectLockMode"] == audit_retention(PLACE.env).mode
         (release,) = releases.read_releases(Lake.s3(admin, PLACE.buckets)["silver"], "transactions")

@@ -8,20 +8,18 @@ lists each key; quarantined rows and younger condemned rows are untouched.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
-from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 
 from lakegate.storage import Lake
 from promotion import audit
 from promotion.purge import purge_condemned
-from rehearsal.definitions import audit_retention, retention_tags
-from rehearsal.roles import Place, role_policy
+from rehearsal.definitions import audit_retention
+from rehearsal.roles import Place
 from tests import policy_eval
+from tests.aws_lake import as_promoter
 
 PLACE = Place()
 BUCKETS = PLACE.buckets
@@ -34,37 +32,14 @@ QUARANTINED = "transactions/quarantine/run_id=R1/year=2024/month=03/part-0.parqu
 
 @pytest.fixture
 def promoter_lake():
-    with mock_aws():
-        admin = boto3.client("s3", region_name=PLACE.region)
-        for role, bucket in BUCKETS.items():
-            admin.create_bucket(
-                Bucket=bucket,
-                CreateBucketConfiguration={"LocationConstraint": PLACE.region},
-                ObjectLockEnabledForBucket=role == "silver",
-            )
-            admin.put_bucket_versioning(
-                Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
-            )
-        tags = retention_tags(audit_retention(PLACE.env))
-        admin.put_bucket_tagging(Bucket=BUCKETS["silver"], Tagging={"TagSet": tags})
+    def fill(admin):
         for key in CONDEMNED:  # two versions each: a rerun rewrote the file
             for body in (b"first" * 100, b"second" * 100):
                 admin.put_object(Bucket=BUCKETS["quarantine"], Key=key, Body=body)
         admin.put_object(Bucket=BUCKETS["quarantine"], Key=QUARANTINED, Body=b"kept")
-        iam = boto3.client("iam", region_name="us-east-1")
-        iam.create_user(UserName="promoter")
-        policy = role_policy("promoter", PLACE, [PLACE.topic_arn("alerts")])
-        iam.put_user_policy(
-            UserName="promoter", PolicyName="promoter", PolicyDocument=json.dumps(policy)
-        )
-        key = iam.create_access_key(UserName="promoter")["AccessKey"]
-        client = boto3.client(
-            "s3",
-            region_name=PLACE.region,
-            aws_access_key_id=key["AccessKeyId"],
-            aws_secret_access_key=key["SecretAccessKey"],
-        )
-        yield admin, Lake.s3(client, BUCKETS), policy
+
+    with as_promoter(PLACE, versioned=True, fill=fill) as environment:
+        yield environment
 
 
 @set_initial_no_auth_action_count(0)

@@ -198,9 +198,7 @@ def main(argv: list[str] | None = None, now: datetime | None = None) -> int:
         print(f"deploy guard: refused: {refusal}", file=sys.stderr)
         return 1
     print(f"deploy guard: {args.action} of {sha[:12]} to {args.environment} may proceed")
-    if args.github_output:
-        with open(args.github_output, "a") as output:
-            output.write(f"sha={sha}\n")
+    _output(args.github_output, sha=sha)
     return 0
 
 
@@ -212,10 +210,15 @@ def _previous(args: argparse.Namespace) -> int:
         print(f"deploy guard: refused: {error}", file=sys.stderr)
         return 1
     print(f"deploy guard: the previous deployment of {args.environment} is {tag} ({sha[:12]})")
-    if args.github_output:
-        with open(args.github_output, "a") as output:
-            output.write(f"tag={tag}\nsha={sha}\n")
+    _output(args.github_output, tag=tag, sha=sha)
     return 0
+
+
+def _output(path: str | None, **values: str) -> None:
+    """Append name=value lines to GitHub's step output file, when one is given."""
+    if path:
+        with open(path, "a") as output:
+            output.write("".join(f"{name}={value}\n" for name, value in values.items()))
 
 
 if __name__ == "__main__":
