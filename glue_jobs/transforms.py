@@ -195,9 +195,7 @@ def locked_ids(prior: DataFrame, released: DataFrame) -> DataFrame:
                 "_l_run"
             ),
             F.collect_set(
-                F.when(F.col("condemned_reason") != NOT_RELEASED_REASON, record).when(
-                    F.col("condemned_reason").isNull(), record
-                )
+                F.when(~F.col("condemned_reason").eqNullSafe(NOT_RELEASED_REASON), record)
             ).alias("_l_records"),
         )
         .where(F.col("_l_since").isNotNull())

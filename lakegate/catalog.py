@@ -42,15 +42,19 @@ def silver_runs(
     return refs
 
 
+def audit_event_keys(storage: Storage, dataset: str, event: str) -> list[str]:
+    """The keys of every audit event of one kind, oldest first, from the listing alone
+    (the key names its event)."""
+    return [
+        o.key
+        for o in storage.list(layout.audit_prefix(dataset))
+        if o.key.endswith(".json") and layout.parse_audit_key(o.key)[1] == event
+    ]
+
+
 def audit_subjects(storage: Storage, dataset: str, event: str) -> set[str]:
     """The subjects (run ids) of every audit event of one kind, from the keys alone."""
-    return {
-        subject
-        for o in storage.list(layout.audit_prefix(dataset))
-        if o.key.endswith(".json")
-        for _, kind, subject in [layout.parse_audit_key(o.key)]
-        if kind == event
-    }
+    return {layout.parse_audit_key(key)[2] for key in audit_event_keys(storage, dataset, event)}
 
 
 def waiting_since(

@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from lakegate import layout
+from lakegate.catalog import audit_event_keys
 from lakegate.errors import BadArgument, LakegateError
 from lakegate.storage import Storage
 
@@ -88,20 +88,11 @@ class Release:
             raise LakegateError(f"{key}: not a condemned-release event ({error})") from error
 
 
-def release_keys(storage: Storage, dataset: str) -> list[str]:
-    """The audit keys of every release, from the listing alone (the key names its event)."""
-    return [
-        o.key
-        for o in storage.list(layout.audit_prefix(dataset))
-        if o.key.endswith(".json") and layout.parse_audit_key(o.key)[1] == EVENT
-    ]
-
-
 def read_releases(storage: Storage, dataset: str) -> list[Release]:
     """Every release of the dataset, oldest first."""
     return [
         Release.from_event(key, json.loads(storage.read_bytes(key)))
-        for key in release_keys(storage, dataset)
+        for key in audit_event_keys(storage, dataset, EVENT)
     ]
 
 

@@ -16,7 +16,13 @@ from lakegate.storage import Lake
 from promotion import audit
 from promotion.publisher import validate_person
 
-CONDEMNED_COLUMNS = ("TransactionID", "run_id", "condemned_reason", "attempt_count")
+CONDEMNED_COLUMNS = (
+    "TransactionID",
+    "run_id",
+    "condemned_reason",
+    "attempt_count",
+    "quarantined_at",
+)
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,7 @@ def condemned_rows(lake: Lake, dataset: str) -> list[CondemnedRow]:
             continue
         # ParquetFile without threads: see promotion.review.failed_row_sample.
         table = pq.ParquetFile(pa.BufferReader(store.read_bytes(item.key))).read(
-            columns=[*CONDEMNED_COLUMNS, "quarantined_at"], use_threads=False
+            columns=list(CONDEMNED_COLUMNS), use_threads=False
         )
         for row in table.to_pylist():
             if row["TransactionID"] is not None:
