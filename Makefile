@@ -9,7 +9,7 @@ CHECKOV_VENV ?= .venv-checkov
 LAKE ?= lake
 DATASET ?= transactions
 # Spark 3.5 needs Java 17; another JDK (e.g. 25) on the machine must not be picked up.
-JAVA_HOME := $(shell $(PYTHON) -m lakegate.javacheck --print 2>/dev/null)
+JAVA_HOME := $(shell $(PYTHON) -m lakegate_cli.javacheck --print 2>/dev/null)
 export JAVA_HOME
 export LAKEGATE_LAKE := $(LAKE)
 
@@ -33,10 +33,10 @@ $(CHECKOV_VENV)/.installed: tools/checkov-requirements.txt
 	@touch $@
 
 java: ## Check that Java 17 is available (one clear line if not)
-	@$(PYTHON) -m lakegate.javacheck
+	@$(PYTHON) -m lakegate_cli.javacheck
 
 demo: install java ## Run the pipeline end to end on generated data in ./lake (LAKE=dir)
-	$(BIN)/python -m lakegate.demo --lake $(LAKE)
+	$(BIN)/python -m lakegate_cli.demo --lake $(LAKE)
 
 test: install java $(CHECKOV_VENV)/.installed ## Lint, then run every test
 	$(BIN)/ruff check .
@@ -52,10 +52,11 @@ chaos: install java ## Reliability: every crash point, hostile input, races (lon
 rehearse: install java ## The AWS path offline: moto with IAM on, the Glue job on s3://, every role under its policy
 	$(BIN)/python -m rehearsal
 
-lint: install checkov ## Static checks: ruff, mypy, statelint, Terraform (parse, fmt, schema, structure, personas, IAM lint, escalation), checkov, workflows
+lint: install checkov ## Static checks: ruff, mypy, import contracts (rings), statelint, Terraform (parse, fmt, schema, structure, personas, IAM lint, escalation), checkov, workflows
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m lakegate.asl --check
 	$(BIN)/python tools/tf_schema_check.py
 	@if command -v terraform >/dev/null; then terraform fmt -check -recursive infra 2>/dev/null && echo "terraform fmt: clean"; \

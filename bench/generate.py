@@ -1,9 +1,9 @@
 """Seeded bronze inputs for the benchmark: N rows over 24 months, ~2% invalid.
 
-Reuses the project's generator (lakegate.sample.generate) month by month, each month
+Reuses the project's generator (lakegate_cli.sample.generate) month by month, each month
 with its own seed derived from the run's seed, so months can be written in parallel and
 the same (rows, seed) always gives byte-identical files. The injected bad rows are
-spread over every error class (lakegate.sample.Injection), scaled to ~2% of the rows.
+spread over every error class (lakegate_cli.sample.Injection), scaled to ~2% of the rows.
 
 The lake is cached under bench/data/<rows>-<seed>/ with an `expected.json` holding what
 the generator put in (rows per outcome and per error class), so a rerun of the
@@ -22,8 +22,8 @@ from pathlib import Path
 from lakegate import layout
 from lakegate.bronze import INPUT_COLUMNS
 from lakegate.ids import Month
-from lakegate.sample import Expected, Injection, generate
 from lakegate.storage import LocalStorage
+from lakegate_cli.sample import Expected, Injection, generate
 
 DATASET = "transactions"
 FIRST_MONTH = Month(2023, 1)

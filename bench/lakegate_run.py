@@ -89,7 +89,7 @@ def run(
 ) -> dict:
     from glue_jobs.job import IngestRequest, prepare
     from glue_jobs.session import LOCAL_CONF, local_session
-    from lakegate.javacheck import ensure_java17
+    from lakegate_cli.javacheck import ensure_java17
 
     lake = Lake.local(lake_root)
     # The benchmark's inputs carry ~2% bad rows: far above the production breaker.

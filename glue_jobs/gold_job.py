@@ -27,13 +27,12 @@ from glue_jobs.job import (
 )
 from glue_jobs.schemas import BALANCES_SCHEMA, GOLD_SOURCE_SCHEMA
 from lakegate import layout, metrics, pointer
-from lakegate.config import dataset_config
+from lakegate.config import GOLD_DATASET, dataset_config
 from lakegate.errors import LakegateError, Refused
 from lakegate.ids import Month, validate_dataset, validate_run_id
+from lakegate.manifest import Version
 from lakegate.storage import Lake
-from promotion.plan import Version
 
-GOLD_DATASET = "account_balances"
 GOLD_SCHEMA_V = "v1"
 
 

@@ -1,4 +1,4 @@
-"""The AWS side of the command line: an environment's resources and the caller's identity.
+"""The names of an environment's AWS resources, as Terraform gives them.
 
 Every name is `<prefix>-<env>-<what>`, as Terraform gives it (infra/modules/lakegate:
 local.name_prefix). The prefix is $LAKEGATE_NAME_PREFIX, or `lakegate-<account id>` of
@@ -67,28 +67,11 @@ def environment_lake(env: str) -> Lake:
     return Lake.s3(boto3.client("s3"), bucket_names(env))
 
 
-def caller_arn() -> str:
-    import boto3
-
-    from promotion.identity import aws_caller
-
-    return aws_caller(boto3.client("sts"))
-
-
 def glue_database(env: str, prefix: str | None = None) -> str:
     """The environment's catalog database: `<prefix>_<env>` with '-' as '_'
     (infra/modules/glue), or $LAKEGATE_GLUE_DATABASE."""
     named = os.environ.get("LAKEGATE_GLUE_DATABASE")
     return named or environment_name(env, prefix).replace("-", "_")
-
-
-def glue_catalog(env: str, dataset: str):
-    """The environment's published table `<dataset>` (Terraform makes it)."""
-    import boto3
-
-    from promotion.catalog import GlueCatalog
-
-    return GlueCatalog(boto3.client("glue"), glue_database(env), dataset)
 
 
 def state_machine_name(env: str, prefix: str | None = None) -> str:

@@ -9,6 +9,8 @@ from lakegate.errors import BadArgument
 from lakegate.ids import validate_dataset, validate_schema_v
 
 DEFAULT_CURRENCIES = ("EUR", "USD", "GBP", "CHF", "JPY")
+# What the gold job (glue_jobs/gold_job.py) builds from published transactions.
+GOLD_DATASET = "account_balances"
 
 
 @dataclass(frozen=True)
@@ -61,10 +63,10 @@ class DatasetConfig:
 
 
 DATASETS: dict[str, DatasetConfig] = {
-    "transactions": DatasetConfig("transactions", gold_dataset="account_balances"),
+    "transactions": DatasetConfig("transactions", gold_dataset=GOLD_DATASET),
     # Gold month-end balances (glue_jobs/gold_job.py), promoted like silver runs.
-    "account_balances": DatasetConfig(
-        "account_balances", bucket="gold", control_totals=("Currency", "balance")
+    GOLD_DATASET: DatasetConfig(
+        GOLD_DATASET, bucket="gold", control_totals=("Currency", "balance")
     ),
 }
 

@@ -8,82 +8,12 @@ earlier version's lists as a new version.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from lakegate import layout
+from lakegate.manifest import PartitionContent, Version
 from lakegate.metrics import key_metrics
 from lakegate.schema_versions import SCHEMA_VERSIONS, newer
-
-
-@dataclass(frozen=True)
-class PartitionContent:
-    runs: tuple[str, ...]
-    files: tuple[str, ...]
-    rows: int
-
-    def to_dict(self) -> dict:
-        return {"runs": list(self.runs), "files": list(self.files), "rows": self.rows}
-
-    @classmethod
-    def from_dict(cls, body: dict) -> PartitionContent:
-        return cls(tuple(body["runs"]), tuple(body["files"]), int(body["rows"]))
-
-
-@dataclass(frozen=True)
-class Version:
-    """One immutable version manifest."""
-
-    dataset: str
-    schema_v: str
-    version: int
-    partitions: dict[str, PartitionContent]
-    action: str  # promote | rollback
-    run_id: str | None
-    run_type: str | None
-    approved_by: str
-    reason: str
-    caller: str
-    published_at: str
-    previous_manifest: str | None
-    previous_version: int | None
-    rollback_to: int | None = None
-    run_metrics: dict = field(default_factory=dict)
-    gate: dict = field(default_factory=dict)
-    audit_event: str | None = None
-
-    def to_json(self) -> bytes:
-        body = {
-            "dataset": self.dataset,
-            "schema_v": self.schema_v,
-            "version": self.version,
-            "action": self.action,
-            "run_id": self.run_id,
-            "run_type": self.run_type,
-            "rollback_to": self.rollback_to,
-            "approved_by": self.approved_by,
-            "reason": self.reason,
-            "caller": self.caller,
-            "published_at": self.published_at,
-            "previous_version": self.previous_version,
-            "previous_manifest": self.previous_manifest,
-            "audit_event": self.audit_event,
-            "partitions": {p: c.to_dict() for p, c in sorted(self.partitions.items())},
-            "run_metrics": self.run_metrics,
-            "gate": self.gate,
-        }
-        return (json.dumps(body, indent=2) + "\n").encode()
-
-    @classmethod
-    def from_json(cls, data: bytes) -> Version:
-        body = json.loads(data)
-        body["partitions"] = {
-            p: PartitionContent.from_dict(c) for p, c in body["partitions"].items()
-        }
-        return cls(**body)
-
-    def runs_by_partition(self) -> dict[str, list[str]]:
-        return {p: list(c.runs) for p, c in sorted(self.partitions.items())}
 
 
 @dataclass(frozen=True)

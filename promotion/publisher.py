@@ -18,13 +18,14 @@ from lakegate.config import DatasetConfig
 from lakegate.errors import BadArgument, Conflict, LakegateError, Refused
 from lakegate.faults import crash_point
 from lakegate.ids import validate_run_id
+from lakegate.manifest import Version
 from lakegate.metrics import key_metrics
 from lakegate.pointer import Latest, read_latest
 from lakegate.storage import Lake, ObjectNotFound
 from promotion import audit
 from promotion.approvals import Approvals
 from promotion.gate import GateResult, evaluate
-from promotion.plan import Approval, Version, plan_promotion, plan_rollback
+from promotion.plan import Approval, plan_promotion, plan_rollback
 
 SYMLINK_NAME = "symlink.txt"
 CURRENT_VERSION_NAME = "_VERSION"

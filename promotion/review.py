@@ -9,12 +9,13 @@ from decimal import Decimal
 
 from lakegate import layout, schema_versions
 from lakegate.catalog import halted_run_ids, silver_runs
+from lakegate.manifest import PartitionContent, Version
 from lakegate.metrics import add_totals
 from lakegate.schema_versions import SCHEMA_VERSIONS
 from lakegate.storage import ObjectNotFound
 from promotion import audit
 from promotion import present as P
-from promotion.plan import Approval, PartitionContent, Version, partition_diff, plan_promotion
+from promotion.plan import Approval, partition_diff, plan_promotion
 from promotion.publisher import Promoter
 
 

@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from lakegate.javacheck import ensure_java17
+from lakegate_cli.javacheck import ensure_java17
 from rehearsal.account import Account
 from rehearsal.jars import JarError
 from rehearsal.roles import Place

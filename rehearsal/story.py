@@ -24,15 +24,15 @@ from botocore.exceptions import ClientError
 
 from lakegate import aws, layout
 from lakegate.ids import Month, new_run_id, scheduled_window
-from lakegate.sample import Expected, Injection, generate
 from lakegate.storage import Lake
+from lakegate_cli.sample import Expected, Injection, generate
 from rehearsal import definitions
 from rehearsal.account import DEPLOYER, OBSERVER, OBSERVER_POLICY, PRODUCER, Account
 from rehearsal.emulation import Decision
 
 ROWS = 1000  # per month: 22 bad rows in 1022, under the 5 % gate
 BACKFILL, GATE_MONTH, FAULT_MONTH = Month(2024, 3), Month(2024, 4), Month(2024, 5)
-CLI = "import sys; from lakegate.cli import main; sys.exit(main())"
+CLI = "import sys; from lakegate_cli.cli import main; sys.exit(main())"
 APPROVER = ("--approver", "Ana Reviewer", "--reason", "rehearsal: counts match the source")
 
 
@@ -314,7 +314,7 @@ class Story:
         self.facts["backfill_run"] = run_id
 
     def retry_corrections(self) -> None:
-        from lakegate.demo import correct_like_a_reviewer
+        from lakegate_cli.demo import correct_like_a_reviewer
 
         self.section(4, "Corrections: export the quarantine, fix, retry through the state machine")
         run_id = self.facts["backfill_run"]

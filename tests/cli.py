@@ -8,7 +8,7 @@ import sys
 
 def lakegate(*args: str, timeout: float = 600, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "lakegate.cli", *args],
+        [sys.executable, "-m", "lakegate_cli.cli", *args],
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,

@@ -12,7 +12,7 @@ from lakegate.storage import Lake
 
 @pytest.fixture(scope="session")
 def spark():
-    from lakegate.javacheck import ensure_java17
+    from lakegate_cli.javacheck import ensure_java17
 
     ensure_java17()
     from glue_jobs.session import local_session

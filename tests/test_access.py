@@ -12,8 +12,8 @@ import pytest
 from moto import mock_aws
 
 from lakegate import layout
-from lakegate.cli import main
 from lakegate.storage import Lake
+from lakegate_cli.cli import main
 from tests.cli import lakegate
 from tests.fake_runs import make_run
 
@@ -134,7 +134,7 @@ def test_on_aws_the_caller_recorded_is_the_sts_identity(monkeypatch, capsys):
 @pytest.mark.slow
 def test_no_credential_reaches_logs_success_manifests_or_audit(tmp_path):
     from lakegate.ids import Month
-    from lakegate.sample import generate
+    from lakegate_cli.sample import generate
 
     secret, token = "SECRETVALUE0123456789", "SESSIONTOKEN9876543210"
     key_id = "AKIA" + "EXAMPLEKEY000000"  # split, so the repository holds no key-like string

@@ -78,7 +78,7 @@ def test_a_promotion_records_the_approvers_and_the_requester(tmp_path):
 
 
 def test_the_cli_needs_an_approver_or_approvals(tmp_path, capsys):
-    from lakegate.cli import main
+    from lakegate_cli.cli import main
 
     lake = tmp_path / "lake"
     make_run(Lake.local(lake), "r1", {"year=2024/month=03": 10})

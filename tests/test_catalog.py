@@ -63,8 +63,8 @@ def test_promotion_and_rollback_keep_catalog_partitions_on_current(glue, tmp_pat
 
 
 def test_promote_on_an_environment_records_the_sts_caller(glue, capsys):
-    from lakegate import cli
     from lakegate.aws import bucket_names, environment_lake
+    from lakegate_cli import cli
     from promotion import audit
 
     s3 = boto3.client("s3", region_name="eu-west-1")
@@ -87,7 +87,7 @@ def test_promote_on_an_environment_records_the_sts_caller(glue, capsys):
 
 @pytest.mark.parametrize("dataset", ["../silver", "a/b", "Transactions", ""])
 def test_dataset_names_that_could_escape_are_refused_by_every_command(dataset, tmp_path, capsys):
-    from lakegate import cli
+    from lakegate_cli import cli
 
     for command in (["runs"], ["audit"], ["review", "r1"]):
         assert cli.main([*command, "--dataset", dataset, "--lake", str(tmp_path)]) == 2

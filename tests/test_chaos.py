@@ -24,8 +24,8 @@ from lakegate import layout
 from lakegate.faults import ENV
 from lakegate.ids import Month
 from lakegate.pointer import Latest
-from lakegate.sample import generate
 from lakegate.storage import Lake
+from lakegate_cli.sample import generate
 from tests.cli import lakegate
 from tests.fake_runs import make_run
 
@@ -138,7 +138,7 @@ def test_the_job_killed_at_a_crash_point_loses_and_publishes_nothing(template, t
 
 def _watch_and_kill(root: Path, ready) -> int:
     process = subprocess.Popen(
-        [sys.executable, "-m", "lakegate.cli", "ingest", "--lake", str(root), *WINDOW,
+        [sys.executable, "-m", "lakegate_cli.cli", "ingest", "--lake", str(root), *WINDOW,
          "--run-id", "crashed"],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,

@@ -13,7 +13,7 @@ import pytest
 def test_the_demo_runs_end_to_end(tmp_path):
     lake = tmp_path / "lake"
     result = subprocess.run(
-        [sys.executable, "-m", "lakegate.demo", "--lake", str(lake)],
+        [sys.executable, "-m", "lakegate_cli.demo", "--lake", str(lake)],
         capture_output=True,
         text=True,
         timeout=600,

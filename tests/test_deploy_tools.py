@@ -186,7 +186,7 @@ def test_the_build_is_named_with_version_and_commit(built):
         members = wheel.namelist()
         metadata = wheel.read(f"lakegate-{version}.dist-info/METADATA").decode()
     assert f"Version: {version}" in metadata
-    assert {"lakegate/cli.py", "glue_jobs/job.py", "promotion/publisher.py"} <= set(members)
+    assert {"lakegate_cli/cli.py", "glue_jobs/job.py", "promotion/publisher.py"} <= set(members)
     assert not any(m.startswith(("tests/", "tools/", "bench/")) for m in members)
 
 

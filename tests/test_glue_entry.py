@@ -5,7 +5,7 @@ import json
 from glue_jobs import ingest_transactions
 from lakegate import layout
 from lakegate.ids import Month
-from lakegate.sample import generate
+from lakegate_cli.sample import generate
 
 
 def test_glue_script_runs_with_glue_style_arguments(spark, lake, lake_root):

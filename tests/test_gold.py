@@ -16,15 +16,15 @@ import pytest
 from chispa import assert_df_equality
 
 from glue_jobs import gold
-from glue_jobs.gold_job import GOLD_DATASET, GoldRequest, run_gold
+from glue_jobs.gold_job import GoldRequest, run_gold
 from glue_jobs.job import run_ingest
 from glue_jobs.schemas import BALANCES_SCHEMA
 from lakegate import layout
-from lakegate.config import dataset_config
+from lakegate.config import GOLD_DATASET, dataset_config
 from lakegate.errors import Refused
 from lakegate.ids import Month
+from lakegate.manifest import Version
 from lakegate.storage import Lake
-from promotion.plan import Version
 from promotion.publisher import Promoter
 from tests.helpers import csv_file
 from tests.test_job import Clock, request

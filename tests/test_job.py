@@ -17,8 +17,8 @@ from lakegate.errors import BadArgument, CircuitBreakerTripped, Refused, SchemaE
 from lakegate.ids import Month, MonthWindow
 from lakegate.metrics import SUCCESS_FIELD_TYPES, SUCCESS_FIELDS, json_type
 from lakegate.pointer import Latest
-from lakegate.sample import Injection, generate
 from lakegate.storage import Lake
+from lakegate_cli.sample import Injection, generate
 from promotion.release import release_condemned
 from tests.helpers import csv_file
 

@@ -13,8 +13,8 @@ import pytest
 
 from lakegate import layout
 from lakegate.ids import Month
-from lakegate.sample import generate
 from lakegate.storage import Lake
+from lakegate_cli.sample import generate
 from tests.cli import lakegate
 from tests.helpers import HEADER
 
@@ -44,7 +44,7 @@ def test_a_killed_job_leaves_no_success(tmp_path: Path, kill_when: str):
         [
             sys.executable,
             "-m",
-            "lakegate.cli",
+            "lakegate_cli.cli",
             "ingest",
             "--lake",
             str(tmp_path / "lake"),

@@ -3,8 +3,9 @@
 import pytest
 
 from lakegate.config import dataset_config
+from lakegate.manifest import PartitionContent
 from promotion.gate import evaluate
-from promotion.plan import Approval, PartitionContent, partition_diff, plan_promotion, plan_rollback
+from promotion.plan import Approval, partition_diff, plan_promotion, plan_rollback
 
 CONFIG = dataset_config("transactions")
 OK = {

@@ -23,8 +23,8 @@ from lakegate.config import dataset_config
 from lakegate.errors import Conflict, Refused
 from lakegate.ids import Month
 from lakegate.pointer import read_latest
-from lakegate.sample import generate
 from lakegate.storage import Lake
+from lakegate_cli.sample import generate
 from promotion.publisher import Promoter
 from tests.cli import lakegate
 from tests.fake_runs import make_run
@@ -143,7 +143,7 @@ def test_two_ingestion_runs_at_once_are_each_complete(tmp_path):
     root = tmp_path / "lake"
     lake = Lake.local(root)
     expected = generate(lake["bronze"], "transactions", [Month(2024, 2), Month(2024, 3)], 1500)
-    command = [sys.executable, "-m", "lakegate.cli", "ingest", "--lake", str(root), *WINDOW]
+    command = [sys.executable, "-m", "lakegate_cli.cli", "ingest", "--lake", str(root), *WINDOW]
     pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "stdin": subprocess.DEVNULL}
     runs = [
         subprocess.Popen([*command, "--run-id", name, "--json"], text=True, **pipes)
@@ -172,7 +172,7 @@ def test_a_promotion_racing_a_run_that_is_still_writing_is_refused_until_success
     p = Promoter(lake, dataset_config("transactions"), lambda: "racer")
     p.promote("base", "Dana", "base")
     process = subprocess.Popen(
-        [sys.executable, "-m", "lakegate.cli", "ingest", "--lake", str(root), *WINDOW,
+        [sys.executable, "-m", "lakegate_cli.cli", "ingest", "--lake", str(root), *WINDOW,
          "--run-id", "writing"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
     )  # fmt: skip

@@ -4,7 +4,7 @@ from glue_jobs import parsing, sparkio, transforms
 from glue_jobs.schemas import PRIOR_FAILURES_SCHEMA, PUBLISHED_KEYS_SCHEMA, RELEASES_SCHEMA
 from lakegate.config import DEFAULT_CURRENCIES
 from lakegate.ids import Month
-from lakegate.sample import generate
+from lakegate_cli.sample import generate
 from tests.helpers import RUN_AT
 
 

@@ -351,7 +351,7 @@ def test_gate_failure_alerts_instead_of_notifying_reviewers(aws, monkeypatch, ch
 def test_backfill_on_an_environment_starts_the_state_machine(aws, monkeypatch, capsys):
     """`make backfill ENV=dev` path: an execution named with the _BACKFILL run id, with
     the backfill input; --wait follows it to the end."""
-    from lakegate import cli
+    from lakegate_cli import cli
 
     simulate_job(
         monkeypatch,
@@ -403,7 +403,7 @@ def test_backfill_on_an_environment_starts_the_state_machine(aws, monkeypatch, c
 
 
 def test_backfill_on_an_environment_without_the_state_machine_is_one_line(aws, capsys):
-    from lakegate import cli
+    from lakegate_cli import cli
 
     assert cli.main(["backfill", "--env", "sit", "--year", "2024", "--month", "3"]) == 1
     assert capsys.readouterr().err.strip() == (
@@ -449,7 +449,7 @@ def _gold_job(aws: Aws, monkeypatch) -> None:
 
 
 def test_gold_on_an_environment_starts_the_gold_job_and_follows_it(aws, monkeypatch, capsys):
-    from lakegate import cli
+    from lakegate_cli import cli
 
     _gold_job(aws, monkeypatch)
     code = cli.main(["gold", "--env", "dev", "--run-id", "g-1", "--wait", "--poll-seconds", "0.1"])
@@ -462,7 +462,7 @@ def test_gold_on_an_environment_starts_the_gold_job_and_follows_it(aws, monkeypa
 
 
 def test_gold_on_an_environment_names_the_error_of_a_failed_run(aws, monkeypatch, capsys):
-    from lakegate import cli
+    from lakegate_cli import cli
 
     _gold_job(aws, monkeypatch)
     simulate_job(monkeypatch, lambda job, args, n: _fail_runs(job))

@@ -24,7 +24,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ("pyproject.toml", "README.md", "lakegate", "glue_jobs", "promotion")
+SOURCES = ("pyproject.toml", "README.md", "lakegate", "lakegate_cli", "glue_jobs", "promotion")
 ENTRY_SCRIPTS = (
     ROOT / "glue_jobs" / "ingest_transactions.py",
     ROOT / "glue_jobs" / "gold_balances.py",

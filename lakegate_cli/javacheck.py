@@ -1,6 +1,6 @@
 """Find a Java 17 runtime for Spark 3.5 (Glue 5.1), or say in one line why there is none.
 
-Used by the Makefile (`python -m lakegate.javacheck --print` gives JAVA_HOME) and by
+Used by the Makefile (`python -m lakegate_cli.javacheck --print` gives JAVA_HOME) and by
 the command line before it starts Spark. Standard library only.
 """
 

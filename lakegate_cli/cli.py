@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from lakegate import __version__, layout
-from lakegate.config import dataset_config
+from lakegate.config import GOLD_DATASET, dataset_config
 from lakegate.errors import BadArgument, LakegateError
 from lakegate.ids import Month, MonthWindow, new_run_id, validate_run_id
 from lakegate.storage import Lake
@@ -69,7 +69,7 @@ def _window(args: argparse.Namespace) -> MonthWindow:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from lakegate.javacheck import ensure_java17
+    from lakegate_cli.javacheck import ensure_java17
 
     config = dataset_config(
         args.dataset,
@@ -109,7 +109,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary, indent=2))
         return EXIT_OK
-    from lakegate.report import run_summary_text
+    from lakegate_cli.report import run_summary_text
 
     success = lake["silver"].uri(layout.success_key(config.name, config.schema_v, run_id))
     where = lake_label(args)
@@ -124,10 +124,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_gold(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from glue_jobs.gold_job import GOLD_DATASET, GoldRequest, run_gold
+    from glue_jobs.gold_job import GoldRequest, run_gold
     from glue_jobs.session import local_session
-    from lakegate.javacheck import ensure_java17
-    from lakegate.report import gold_summary_text
+    from lakegate_cli.javacheck import ensure_java17
+    from lakegate_cli.report import gold_summary_text
 
     if args.env:
         return _gold_on_aws(args)
@@ -164,7 +164,6 @@ def _gold_on_aws(args: argparse.Namespace) -> int:
 
     import boto3
 
-    from glue_jobs.gold_job import GOLD_DATASET
     from lakegate.aws import gold_job_name
 
     run_id = (
@@ -348,10 +347,17 @@ def _promoter(args: argparse.Namespace):
     lake = open_lake(args)
     catalog = None
     if getattr(args, "env", None):
-        from lakegate.aws import caller_arn, glue_catalog
+        import boto3
 
-        caller = caller_arn
-        catalog = glue_catalog(args.env, args.dataset)
+        from lakegate.aws import glue_database
+        from promotion.catalog import GlueCatalog
+        from promotion.identity import aws_caller
+
+        def caller() -> str:
+            return aws_caller(boto3.client("sts"))
+
+        # The environment's published table `<dataset>` (Terraform makes it).
+        catalog = GlueCatalog(boto3.client("glue"), glue_database(args.env), args.dataset)
     else:
         caller = local_caller
     config = dataset_config(args.dataset)

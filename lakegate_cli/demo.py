@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from lakegate import __version__, alerts, layout, metrics
-from lakegate.cli import guarded
 from lakegate.errors import CircuitBreakerTripped, LakegateError, Refused
 from lakegate.ids import Month, MonthWindow, new_run_id
-from lakegate.report import run_summary_text
-from lakegate.sample import generate
 from lakegate.storage import Lake
+from lakegate_cli.cli import guarded
+from lakegate_cli.report import run_summary_text
+from lakegate_cli.sample import generate
 
 MARKER = ".lakegate-demo"
 MONTHS = [Month(2024, 1), Month(2024, 2), Month(2024, 3), Month(2024, 4)]
@@ -68,8 +68,8 @@ def run_demo(root: Path, shown_lake: str) -> int:
     from glue_jobs.job import IngestRequest, prepare, run_ingest
     from lakegate.config import dataset_config
     from lakegate.corrections import export_quarantine, file_corrections
-    from lakegate.javacheck import ensure_java17
     from lakegate.pointer import read_latest
+    from lakegate_cli.javacheck import ensure_java17
     from promotion.audit_view import audit_entries, audit_html
     from promotion.identity import local_caller
     from promotion.publisher import Promoter
@@ -269,7 +269,7 @@ class GoldStep:
 
     def build_and_promote(self, reason: str) -> None:
         from glue_jobs.gold_job import GoldRequest, run_gold
-        from lakegate.report import gold_summary_text
+        from lakegate_cli.report import gold_summary_text
 
         run_id = new_run_id(datetime.now(UTC), "scheduled") + "_GOLD"
         summary = run_gold(self.spark, self.lake, GoldRequest(run_id, code_version=__version__))
