@@ -1,12 +1,11 @@
 """Pure transformations of the ingestion job: DataFrame in, DataFrame out.
 
 validate() gives typed values and the first failing value rule (the frame the job
-persists); classify_validated() adds duplicate classes, attempt carry-forward and the
-outcome of every row (what the tests check the rules with). The job takes two cheaper
-paths through the same expressions (decision 0009): notable_rows(), the classified
-rows that are not plainly valid (quarantine, condemned and the outcome counts read
+persists). From it the job takes two paths (decision 0009): notable_rows(), the rows
+that are not plainly valid, classified with messages, duplicate classes, attempt
+carry-forward and their outcome (quarantine, condemned and the outcome counts read
 them), and valid_rows(), what silver_rows() writes; partition_rows() counts every line
-read.
+read. The rule tests go through the same two paths (tests/helpers.classify_files).
 """
 
 from __future__ import annotations
@@ -85,7 +84,7 @@ def duplicate_conflicts(
     )
 
 
-# Columns the lookups add (with_lookups) and the classes drop once they are judged.
+# Columns the lookups add (by TransactionID and by record) and the classes drop once judged.
 _CONFLICT_COLUMNS = ("_id", "_pub_hashes", "_first")
 _PRIOR_COLUMNS = (
     "_s_file",
@@ -145,18 +144,6 @@ def _with_record_lookup(found: Lookups) -> Callable[[DataFrame], DataFrame]:
             & (df["row_hash"] == same["_s_hash"]),
             "left",
         )
-
-    return apply
-
-
-def with_lookups(found: Lookups) -> Callable[[DataFrame], DataFrame]:
-    """Each row beside what the lookups know of it: its TransactionID's duplicate
-    conflict (_id, _pub_hashes, _first), earlier failures of its TransactionID (_p_*)
-    and of the same bronze record (_s_*), and its unreleased condemnation (_l_*). Nulls
-    where they know nothing: most rows."""
-
-    def apply(df: DataFrame) -> DataFrame:
-        return df.transform(_with_id_lookups(found)).transform(_with_record_lookup(found))
 
     return apply
 
@@ -227,7 +214,7 @@ _LOCK_COLUMNS = ("_l_id", "_l_run", "_l_since", "_l_records")
 
 def with_release_lock(landed: dict[str, datetime]) -> Callable[[DataFrame], DataFrame]:
     """CONDEMNED_NOT_RELEASED for a row that passed the value rules and is_locked(), from
-    the lock columns with_lookups() added (and drops them). A locked row that failed a
+    the lock columns the lookups added (and drops them). A locked row that failed a
     value rule keeps its class: its attempts are spent, so it is condemned anyway."""
 
     def apply(df: DataFrame) -> DataFrame:
@@ -252,7 +239,7 @@ def with_release_lock(landed: dict[str, datetime]) -> Callable[[DataFrame], Data
 
 def with_duplicate_classes(df: DataFrame) -> DataFrame:
     """Duplicate classes among rows that passed the value rules (SPEC §3), from the
-    conflict columns with_lookups() added (and drops them).
+    conflict columns the lookups added (and drops them).
 
     The conflicts are duplicate_conflicts() of these rows against the published keys
     (the published version minus the partitions this run replaces). Against those: same
@@ -351,7 +338,7 @@ def prior_attempts(prior: DataFrame) -> tuple[DataFrame, DataFrame]:
 
 def with_prior_attempts(run_id: str, at: datetime) -> Callable[[DataFrame], DataFrame]:
     """attempt_count and retry_history of failed rows (SPEC §4; lakegate.attempts), from
-    the earlier-failure columns with_lookups() added (and drops them).
+    the earlier-failure columns the lookups added (and drops them).
 
     Those come from prior_attempts() of the earlier quarantine and condemned rows of
     completed runs. The same bronze record read again (same file, line and hash) keeps
@@ -500,8 +487,9 @@ def lookups(
 def _classes(
     currencies: tuple[str, ...], found: Lookups, run_id: str, at: datetime
 ) -> Callable[[DataFrame], DataFrame]:
-    """After with_lookups: the value rules' messages, the release lock, duplicate
-    classes, attempt carry-forward and the outcome."""
+    """After the lookups (by TransactionID, then by bronze record): the value rules'
+    messages, the release lock, duplicate classes, attempt carry-forward and the
+    outcome."""
 
     def apply(joined: DataFrame) -> DataFrame:
         return (
@@ -516,29 +504,14 @@ def _classes(
     return apply
 
 
-def classify_validated(
-    currencies: tuple[str, ...], found: Lookups, run_id: str, at: datetime
-) -> Callable[[DataFrame], DataFrame]:
-    """Validated lines -> every line with its outcome: the value rules' messages,
-    duplicate classes, attempt carry-forward, outcome. Nothing is filtered out."""
-
-    def apply(validated: DataFrame) -> DataFrame:
-        return validated.transform(with_lookups(found)).transform(
-            _classes(currencies, found, run_id, at)
-        )
-
-    return apply
-
-
 def notable_rows(
     currencies: tuple[str, ...], found: Lookups, run_id: str, at: datetime
 ) -> Callable[[DataFrame], DataFrame]:
     """Validated lines -> the classified rows that are not plainly valid (is_notable):
     every failed row, and the valid rows that are duplicates' first occurrences or
-    re-submissions. Classified as classify_validated() does, but the rows are chosen
-    first (the lookups by bronze record only for them), so messages, received values
-    and histories are built for these rows only; the rest of a run's rows are valid,
-    and their count is what remains of the input."""
+    re-submissions. The rows are chosen first (the lookups by bronze record only for
+    them), so messages, received values and histories are built for these rows only;
+    the rest of a run's rows are valid, and their count is what remains of the input."""
 
     def apply(validated: DataFrame) -> DataFrame:
         return (
@@ -552,10 +525,9 @@ def notable_rows(
 
 
 def valid_rows(found: Lookups) -> Callable[[DataFrame], DataFrame]:
-    """Validated lines -> the rows classify_validated() finds valid (what silver_rows()
-    takes): they passed the value rules, are not locked and have no duplicate class. Only
-    the duplicate conflicts and the locks are joined: attempt counts change no valid
-    row's outcome."""
+    """Validated lines -> the valid rows (what silver_rows() takes): they passed the
+    value rules, are not locked and have no duplicate class. Only the duplicate
+    conflicts and the locks are joined: attempt counts change no valid row's outcome."""
 
     def apply(validated: DataFrame) -> DataFrame:
         joined = validated.transform(_with_conflicts(found)).transform(_with_lock(found))

@@ -6,11 +6,13 @@ import hashlib
 from datetime import UTC, datetime
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from glue_jobs import parsing, transforms
 from glue_jobs.schemas import PRIOR_FAILURES_SCHEMA, PUBLISHED_KEYS_SCHEMA, RELEASES_SCHEMA
 from lakegate.bronze import INPUT_COLUMNS
 from lakegate.config import DEFAULT_CURRENCIES
+from lakegate.metrics import VALID
 
 HEADER = ",".join(INPUT_COLUMNS)
 RUN_AT = datetime(2026, 1, 21, 12, 0, tzinfo=UTC)
@@ -86,10 +88,22 @@ def classify_files(
     released: list[tuple[str, datetime]] | None = None,
     landed: dict[str, datetime] | None = None,
 ) -> DataFrame:
-    """Every line of `files` with its outcome (validate, then classify_validated)."""
+    """Every line of `files` with its outcome, by the job's own two paths: the notable
+    rows (transforms.notable_rows, what quarantine, condemned and the counts read) and
+    the valid rows (transforms.valid_rows, what silver takes). A valid row that is also
+    notable (a duplicate's first occurrence, a fixed re-submission) is taken once, from
+    the notable rows; the others are `valid` with no error, attempt or history."""
     validated = validated_files(spark, files, currencies)
     found = lookups(spark, validated, published, prior, released, landed)
-    return validated.transform(transforms.classify_validated(currencies, found, run_id, RUN_AT))
+    notable = validated.transform(transforms.notable_rows(currencies, found, run_id, RUN_AT))
+    record = ["source_file", "source_line"]
+    plain = (
+        validated.transform(transforms.valid_rows(found))
+        .join(notable.select(*record), record, "left_anti")
+        .transform(transforms.with_received_values)
+        .withColumn("outcome", F.lit(VALID))
+    )
+    return notable.unionByName(plain, allowMissingColumns=True)
 
 
 MARCH = "transactions/year=2024/month=03/a.csv"

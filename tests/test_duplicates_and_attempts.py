@@ -2,8 +2,11 @@
 
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
+from pyspark.sql.types import IntegerType, StringType, StructField, StructType
 
 from glue_jobs import transforms
+from glue_jobs.schemas import RETRY_HISTORY
+from lakegate.attempts import MAX_ATTEMPTS, attempt_for, is_exhausted
 from lakegate.config import DEFAULT_CURRENCIES
 from tests.helpers import (
     MARCH,
@@ -227,3 +230,42 @@ def test_notable_rows_are_every_row_but_the_plainly_valid(spark):
     # The valid rows come by their own path: every valid row above and the plain one.
     valid = validated.transform(transforms.valid_rows(found)).select("source_line")
     assert sorted(r.source_line for r in valid.collect()) == [2, 4, 6]
+
+
+def test_the_jobs_attempt_expressions_are_the_plain_attempt_policy(spark):
+    """One policy (SPEC §4): the Spark expressions the job classifies with give, for every
+    combination of an earlier failure of the same bronze record and of the TransactionID,
+    the attempt lakegate.attempts.attempt_for gives, and condemn exactly when
+    is_exhausted says so."""
+    levels = [None, *range(MAX_ATTEMPTS + 2)]
+    grid = [(same, prior) for same in levels for prior in levels]
+    history = _history(("r0", "TYPE_ERROR"))
+    frame = spark.createDataFrame(
+        [
+            (i, "TYPE_ERROR", same, history if same is not None else None, prior,
+             history if prior is not None else None)
+            for i, (same, prior) in enumerate(grid)
+        ],
+        StructType(
+            [
+                StructField("case", IntegerType()),
+                StructField("error_type", StringType()),
+                StructField("_s_attempt", IntegerType()),
+                StructField("_s_history", RETRY_HISTORY),
+                StructField("_p_attempt", IntegerType()),
+                StructField("_p_history", RETRY_HISTORY),
+            ]
+        ),
+    )  # fmt: skip
+    judged = (
+        frame.transform(transforms.with_prior_attempts("r1", RUN_AT))
+        .transform(transforms.with_outcome)
+        .select("case", "attempt_count", "outcome")
+        .collect()
+    )
+    found = {row.case: (row.attempt_count, row.outcome) for row in judged}
+    expected = {}
+    for i, (same, prior) in enumerate(grid):
+        attempt = attempt_for(same, prior)
+        expected[i] = (attempt, "condemned" if is_exhausted(attempt) else "quarantined")
+    assert found == expected
