@@ -20,6 +20,7 @@ from lakegate import layout
 from lakegate.config import dataset_config
 from lakegate.ids import Month
 from lakegate.storage import Lake
+from lakegate.summary import RunSummary
 from promotion.publisher import Promoter
 
 PARTITIONS = [Month(2022, 1).plus(i) for i in range(24)]
@@ -35,34 +36,36 @@ def make_run(lake: Lake, run_id: str, file_bytes: int, files_per_partition: int)
         for key in keys:
             lake["silver"].write_bytes(key, payload)
         partitions.append({"partition": month.partition, "rows": 1000, "files": keys})
-    summary = {
-        "run_id": run_id,
-        "dataset": "transactions",
-        "schema_v": "v1",
-        "run_type": "scheduled",
-        "input_window": {"from": PARTITIONS[0].label, "to": PARTITIONS[-1].label},
-        "input_files": [f"transactions/{m.partition}/a.csv" for m in PARTITIONS],
-        "code_version": "bench",
-        "started_at": "2026-01-01T00:00:00Z",
-        "ended_at": "2026-01-01T00:01:00Z",
-        "duration_seconds": 60.0,
-        "input_rows": 24000,
-        "valid_rows_count": 24000,
-        "quarantined_rows_count": 0,
-        "condemned_rows_count": 0,
-        "quarantine_rate": 0.0,
-        "error_type_distribution": {},
-        "critical_errors": {},
-        "duplicate_detection_rate": 0.0,
-        "auto_condemnation_rate": 0.0,
-        "avg_attempt_count": 0.0,
-        "circuit_breaker_triggers": 0,
-        "partitions": partitions,
-        "execution_arn": None,
-    }
-    lake["silver"].write_bytes(
-        layout.success_key("transactions", "v1", run_id), json.dumps(summary).encode()
+    summary = RunSummary(
+        run_id=run_id,
+        dataset="transactions",
+        schema_v="v1",
+        run_type="scheduled",
+        input_window={"from": PARTITIONS[0].label, "to": PARTITIONS[-1].label},
+        input_files=[f"transactions/{m.partition}/a.csv" for m in PARTITIONS],
+        code_version="bench",
+        started_at="2026-01-01T00:00:00Z",
+        ended_at="2026-01-01T00:01:00Z",
+        duration_seconds=60.0,
+        input_rows=24000,
+        valid_rows_count=24000,
+        quarantined_rows_count=0,
+        condemned_rows_count=0,
+        quarantine_rate=0.0,
+        validation_failure_rate=0.0,
+        error_type_distribution={},
+        critical_errors={},
+        duplicate_detection_rate=0.0,
+        auto_condemnation_rate=0.0,
+        avg_attempt_count=0.0,
+        circuit_breaker_triggers=0,
+        rows_per_second=400.0,
+        missing_partitions=0,
+        publication={},
+        partitions=partitions,
+        execution_arn=None,
     )
+    lake["silver"].write_bytes(layout.success_key("transactions", "v1", run_id), summary.to_json())
 
 
 def measure(file_bytes: int, runs: int, files_per_partition: int) -> dict:

@@ -11,6 +11,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from lakegate.summary import RunSummary
+
 BUCKETS = ("bronze", "silver", "gold", "quarantine", "artifacts")
 REQUIRED = ["JOB_NAME", *BUCKETS]
 OPTIONAL = ["dataset", "run_id", "execution_arn", "code_version", "publish_metrics"]
@@ -25,14 +27,15 @@ def resolve_args(argv: list[str]) -> dict[str, str | None]:
     return {name: args.get(name) for name in REQUIRED + OPTIONAL}
 
 
-def main(argv: list[str] | None = None) -> dict:
+def main(argv: list[str] | None = None) -> RunSummary:
     argv = list(sys.argv if argv is None else argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
     args = resolve_args(argv)
 
-    from glue_jobs.gold_job import GOLD_DATASET, GoldRequest, run_gold
+    from glue_jobs.gold_job import GoldRequest, run_gold
     from glue_jobs.ingest_transactions import given, metrics_client, spark_and_job
     from lakegate import metrics
+    from lakegate.config import GOLD_DATASET
     from lakegate.ids import new_run_id
     from lakegate.storage import Lake
 

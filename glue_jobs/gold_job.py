@@ -8,7 +8,6 @@ be promoted like an ingestion run.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +31,7 @@ from lakegate.errors import LakegateError, Refused
 from lakegate.ids import Month, validate_dataset, validate_run_id
 from lakegate.manifest import Version
 from lakegate.storage import Lake
+from lakegate.summary import RunSummary
 
 GOLD_SCHEMA_V = "v1"
 
@@ -63,7 +63,7 @@ def run_gold(
     request: GoldRequest,
     now: Callable[[], datetime] = utc_now,
     cloudwatch=None,
-) -> dict:
+) -> RunSummary:
     """Build month-end balances from the published silver version; returns _SUCCESS."""
     started = now()
     config = dataset_config(GOLD_DATASET)
@@ -106,53 +106,53 @@ def run_gold(
         )
     ended = now()
     gold_latest = pointer.read_latest(lake["gold"], GOLD_DATASET)
-    summary = {
-        "run_id": request.run_id,
-        "dataset": GOLD_DATASET,
-        "schema_v": GOLD_SCHEMA_V,
-        "run_type": "scheduled",
-        "input_window": {"from": months[0].label, "to": months[-1].label},
+    summary = RunSummary(
+        run_id=request.run_id,
+        dataset=GOLD_DATASET,
+        schema_v=GOLD_SCHEMA_V,
+        run_type="scheduled",
+        input_window={"from": months[0].label, "to": months[-1].label},
         # No bronze input: every month the run covers is in "partitions" (accounts carry
         # their balance forward, so no month between the first and the last is empty).
-        "input_files": [],
-        "source_files": files,
-        "source": {
+        input_files=[],
+        source_files=files,
+        source={
             "dataset": request.source,
             "version": latest.version,
             "manifest": latest.manifest,
             "rows": published_rows,
         },
-        "code_version": request.code_version,
-        "started_at": iso_utc(started),
-        "ended_at": iso_utc(ended),
-        "duration_seconds": round((ended - started).total_seconds(), 3),
-        "input_rows": input_rows,
-        "valid_rows_count": written,
-        "quarantined_rows_count": 0,
-        "condemned_rows_count": 0,
-        "quarantine_rate": 0.0,
-        "validation_failure_rate": 0.0,
-        "error_type_distribution": {},
-        "critical_errors": {},
-        "duplicate_detection_rate": 0.0,
-        "auto_condemnation_rate": 0.0,
-        "avg_attempt_count": 0.0,
-        "circuit_breaker_triggers": 0,
-        "rows_per_second": (
+        code_version=request.code_version,
+        started_at=iso_utc(started),
+        ended_at=iso_utc(ended),
+        duration_seconds=round((ended - started).total_seconds(), 3),
+        input_rows=input_rows,
+        valid_rows_count=written,
+        quarantined_rows_count=0,
+        condemned_rows_count=0,
+        quarantine_rate=0.0,
+        validation_failure_rate=0.0,
+        error_type_distribution={},
+        critical_errors={},
+        duplicate_detection_rate=0.0,
+        auto_condemnation_rate=0.0,
+        avg_attempt_count=0.0,
+        circuit_breaker_triggers=0,
+        rows_per_second=(
             round(input_rows / (ended - started).total_seconds(), 3) if ended > started else 0.0
         ),
-        "missing_partitions": 0,
-        "publication": metrics.publication_state(
+        missing_partitions=0,
+        publication=metrics.publication_state(
             ended,
             gold_latest.published_at if gold_latest else None,
             gold_latest.version if gold_latest else None,
         ),
-        "accounts_by_partition": {f"year={r.year}/month={r.month}": r.accounts for r in per_month},
-        "partitions": partitions_written(keys, prefix, rows_by_partition, totals),
-        "control_totals": {"by": config.control_totals[0], "sum_of": config.control_totals[1]},
-        "execution_arn": request.execution_arn,
-    }
-    body = (json.dumps(summary, indent=2) + "\n").encode()
+        accounts_by_partition={f"year={r.year}/month={r.month}": r.accounts for r in per_month},
+        partitions=partitions_written(keys, prefix, rows_by_partition, totals),
+        control_totals={"by": config.control_totals[0], "sum_of": config.control_totals[1]},
+        execution_arn=request.execution_arn,
+    )
+    body = summary.to_json()
     lake["gold"].write_bytes(
         layout.success_key(GOLD_DATASET, GOLD_SCHEMA_V, request.run_id), body, if_none_match=True
     )

@@ -11,6 +11,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from lakegate.summary import RunSummary
+
 REQUIRED = [
     "JOB_NAME",
     "dataset",
@@ -136,7 +138,7 @@ def build_request(args: dict[str, str | None], today: datetime):
     )
 
 
-def main(argv: list[str] | None = None) -> dict:
+def main(argv: list[str] | None = None) -> RunSummary:
     argv = list(sys.argv if argv is None else argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
     args = resolve_args(argv)

@@ -5,7 +5,6 @@ run_ingest(); nothing here parses arguments or creates clients.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -38,6 +37,7 @@ from lakegate.errors import BadArgument, CircuitBreakerTripped, LakegateError, R
 from lakegate.faults import crash_point
 from lakegate.ids import Month, MonthWindow, validate_run_id, validate_run_type
 from lakegate.storage import Lake
+from lakegate.summary import RunSummary
 
 
 @dataclass(frozen=True)
@@ -216,7 +216,7 @@ def run_ingest(
     now: Callable[[], datetime] = utc_now,
     cloudwatch=None,
     files: list[bronze.BronzeFile] | None = None,
-) -> dict:
+) -> RunSummary:
     """Run one ingestion. Returns the run summary written to _SUCCESS.
 
     `files`: the result of prepare() when the caller ran it already. Raises SchemaError
@@ -373,22 +373,22 @@ def run_ingest(
         catalog.audit_subjects(lake["silver"], ds, "reject"),
     )
     duration = (ended - started).total_seconds()
-    summary = {
-        "run_id": request.run_id,
-        "dataset": ds,
-        "schema_v": cfg.schema_v,
-        "run_type": request.run_type,
-        "input_window": request.window.to_dict(),
-        "input_files": [f.key for f in files],
-        "code_version": request.code_version,
-        "started_at": iso_utc(started),
-        "ended_at": iso_utc(ended),
-        "duration_seconds": round(duration, 3),
+    summary = RunSummary(
+        run_id=request.run_id,
+        dataset=ds,
+        schema_v=cfg.schema_v,
+        run_type=request.run_type,
+        input_window=request.window.to_dict(),
+        input_files=[f.key for f in files],
+        code_version=request.code_version,
+        started_at=iso_utc(started),
+        ended_at=iso_utc(ended),
+        duration_seconds=round(duration, 3),
         **row_metrics,
-        "circuit_breaker_triggers": len(tripped),
-        "rows_per_second": round(row_metrics["input_rows"] / duration, 3) if duration else 0.0,
-        "missing_partitions": None,
-        "publication": metrics.publication_state(
+        circuit_breaker_triggers=len(tripped),
+        rows_per_second=round(row_metrics["input_rows"] / duration, 3) if duration else 0.0,
+        missing_partitions=None,
+        publication=metrics.publication_state(
             ended,
             latest.published_at if latest else None,
             latest.version if latest else None,
@@ -396,27 +396,29 @@ def run_ingest(
             has_gold=cfg.gold_dataset is not None,
             waiting_since=waiting,
         ),
-        "partitions": (
+        partitions=(
             partitions_written(silver_keys, s_prefix, valid_by_partition, totals)
             if not tripped
             else []
         ),
-        "control_totals": {"by": cfg.control_totals[0], "sum_of": cfg.control_totals[1]},
-        "execution_arn": request.execution_arn,
-        "quarantine_location": lake["quarantine"].uri(q_prefix),
-        "condemned_location": lake["quarantine"].uri(c_prefix),
-        "thresholds": {
+        control_totals={"by": cfg.control_totals[0], "sum_of": cfg.control_totals[1]},
+        execution_arn=request.execution_arn,
+        quarantine_location=lake["quarantine"].uri(q_prefix),
+        condemned_location=lake["quarantine"].uri(c_prefix),
+        thresholds={
             "breaker_threshold": cfg.breaker_threshold,
             "breaker_window_minutes": cfg.breaker_window_minutes,
             "max_quarantine_rate": cfg.max_quarantine_rate,
             "lookback_months": cfg.lookback_months,
         },
-    }
+    )
     if tripped:
-        summary["halted"] = {"tripped": tripped, "threshold": cfg.breaker_threshold}
+        summary = summary.but(halted={"tripped": tripped, "threshold": cfg.breaker_threshold})
     # None for a halted run: it wrote no partition by design.
-    summary["missing_partitions"] = metrics.missing_partitions(summary, cfg.partition_grace_days)
-    body = (json.dumps(summary, indent=2) + "\n").encode()
+    summary = summary.but(
+        missing_partitions=metrics.missing_partitions(summary, cfg.partition_grace_days)
+    )
+    body = summary.to_json()
     if tripped:
         lake["quarantine"].write_bytes(
             layout.halted_key(ds, request.run_id), body, if_none_match=True
@@ -443,7 +445,7 @@ def phase(spark: SparkSession, name: str) -> None:
     spark.sparkContext.setJobDescription(f"lakegate: {name}")
 
 
-def emit(summary: dict, cloudwatch, event: str, gold_dataset: str | None = None) -> None:
+def emit(summary: RunSummary, cloudwatch, event: str, gold_dataset: str | None = None) -> None:
     metrics.emit_log(summary, event)
     if cloudwatch is not None:
         metrics.publish_cloudwatch(cloudwatch, summary, gold_dataset)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lakegate import intrinsics
-from lakegate.metrics import SUCCESS_FIELD_TYPES
+from lakegate.summary import SUCCESS_FIELD_TYPES
 from lakegate.templating import placeholders
 from lakegate.templating import render as render_template
 

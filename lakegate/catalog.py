@@ -6,13 +6,13 @@ quarantine; any other run folder is failed or partial.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from lakegate import layout
 from lakegate.breaker import RecentRun
 from lakegate.storage import Lake, Storage
+from lakegate.summary import RunSummary
 
 
 @dataclass(frozen=True)
@@ -83,8 +83,8 @@ def halted_run_ids(lake: Lake, dataset: str) -> list[str]:
     return found
 
 
-def read_summary(lake: Lake, key: str, bucket: str = "silver") -> dict:
-    return json.loads(lake[bucket].read_bytes(key))
+def read_summary(lake: Lake, key: str, bucket: str = "silver") -> RunSummary:
+    return RunSummary.from_json(lake[bucket].read_bytes(key), lake[bucket].uri(key))
 
 
 def recently_finished(

@@ -34,55 +34,6 @@ ERROR_TYPES = (
 DUPLICATE_TYPES = ("EXACT_DUPLICATE", "DUPLICATE_IN_BATCH", "BUSINESS_DUPLICATE")
 CRITICAL_TYPES = ("BUSINESS_DUPLICATE",)
 
-# The fields of _SUCCESS that other parts read (promoter, state machine, alarms), with
-# their JSON types: the state machine's intrinsic functions are checked against these
-# (lakegate.intrinsics), and a real run's _SUCCESS is checked to have them.
-SUCCESS_FIELD_TYPES = {
-    "run_id": "string",
-    "dataset": "string",
-    "schema_v": "string",
-    "run_type": "string",
-    "input_window": "object",
-    "input_files": "array",
-    "code_version": "string",
-    "started_at": "string",
-    "ended_at": "string",
-    "duration_seconds": "number",
-    "input_rows": "number",
-    "valid_rows_count": "number",
-    "quarantined_rows_count": "number",
-    "condemned_rows_count": "number",
-    "quarantine_rate": "number",
-    "validation_failure_rate": "number",
-    "error_type_distribution": "object",
-    "critical_errors": "object",
-    "duplicate_detection_rate": "number",
-    "auto_condemnation_rate": "number",
-    "avg_attempt_count": "number",
-    "circuit_breaker_triggers": "number",
-    "rows_per_second": "number",
-    "missing_partitions": "number|null",
-    "publication": "object",
-    "partitions": "array",
-    "control_totals": "object",
-    "execution_arn": "string|null",
-    "retried_from": "object",
-}
-SUCCESS_FIELDS = tuple(SUCCESS_FIELD_TYPES)
-
-
-def json_type(value: object) -> str:
-    """The JSON type name of a decoded value."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    names: dict[type, str] = {str: "string", dict: "object", list: "array"}
-    return names[type(value)]
-
-
 # The metrics recorded with every decision on a run (audit events, version manifests).
 KEY_METRICS = (
     "run_type",

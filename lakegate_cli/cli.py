@@ -107,7 +107,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     spark = local_session("lakegate-ingest")
     summary = run_ingest(spark, lake, request, files=files)
     if args.json:
-        print(json.dumps(summary, indent=2))
+        print(summary.to_json().decode(), end="")
         return EXIT_OK
     from lakegate_cli.report import run_summary_text
 
@@ -144,7 +144,7 @@ def cmd_gold(args: argparse.Namespace) -> int:
     ensure_java17()
     summary = run_gold(local_session("lakegate-gold"), lake, request)
     if args.json:
-        print(json.dumps(summary, indent=2))
+        print(summary.to_json().decode(), end="")
         return EXIT_OK
     where = lake_label(args)
     print(gold_summary_text(summary))

@@ -6,6 +6,7 @@ import argparse
 import shutil
 import sys
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -278,7 +279,7 @@ class GoldStep:
         print(f"  gold promoted as account_balances version {version.version}")
 
 
-def metrics_and_alarms(recorder, started: datetime, summary: dict) -> None:
+def metrics_and_alarms(recorder, started: datetime, summary: Mapping) -> None:
     """The first run's CloudWatch metrics, then every alarm lakegate/alerts.json defines
     evaluated over what the demo's runs published (the state machine's own events, such
     as gate failures, are not part of a local run)."""

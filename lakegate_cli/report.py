@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 def _pct(rate: float) -> str:
     return f"{rate * 100:.2f}%"
 
 
-def run_summary_text(summary: dict, success_uri: str | None, next_steps: list[str]) -> str:
+def run_summary_text(summary: Mapping, success_uri: str | None, next_steps: list[str]) -> str:
     total = summary["input_rows"]
     lines = [
         f"Run {summary['run_id']}  ({summary['run_type']}, dataset {summary['dataset']},"
@@ -54,7 +56,7 @@ def run_summary_text(summary: dict, success_uri: str | None, next_steps: list[st
     return "\n".join(lines)
 
 
-def gold_summary_text(summary: dict) -> str:
+def gold_summary_text(summary: Mapping) -> str:
     """What a gold run computed, for the terminal."""
     source = summary["source"]
     window = summary["input_window"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 from lakegate.config import DatasetConfig
@@ -32,7 +33,7 @@ class GateResult:
 
 def evaluate(
     run_id: str,
-    summary: dict | None,
+    summary: Mapping | None,
     config: DatasetConfig,
     *,
     rejected: bool = False,

@@ -8,6 +8,7 @@ earlier version's lists as a new version.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from lakegate import layout
@@ -24,7 +25,7 @@ class Approval:
     at: str
 
 
-def run_partitions(summary: dict) -> dict[str, PartitionContent]:
+def run_partitions(summary: Mapping) -> dict[str, PartitionContent]:
     """What a run contributes, per partition. A scheduled or backfill run also covers
     every month it read input for, even one where no row was valid (an empty list)."""
     run_id = summary["run_id"]
@@ -42,7 +43,7 @@ def run_partitions(summary: dict) -> dict[str, PartitionContent]:
 def plan_promotion(
     current: Version | None,
     current_manifest: str | None,
-    summary: dict,
+    summary: Mapping,
     approval: Approval,
     gate: dict,
 ) -> Version:

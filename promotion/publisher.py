@@ -22,6 +22,7 @@ from lakegate.manifest import Version
 from lakegate.metrics import key_metrics
 from lakegate.pointer import Latest, read_latest
 from lakegate.storage import Lake, ObjectNotFound
+from lakegate.summary import RunSummary
 from promotion import audit
 from promotion.approvals import Approvals
 from promotion.gate import GateResult, evaluate
@@ -63,17 +64,16 @@ class Promoter:
         self.store = lake[bucket]
 
     # reading -----------------------------------------------------------------------
-    def summary(self, run_id: str) -> dict | None:
+    def summary(self, run_id: str) -> RunSummary | None:
         """The run's _SUCCESS, or None when the run is failed, halted or partial."""
-        import json
-
         validate_run_id(run_id)
         for schema_v in self.config.known_schema_versions:
+            key = layout.success_key(self.dataset, schema_v, run_id)
             try:
-                data = self.store.read_bytes(layout.success_key(self.dataset, schema_v, run_id))
+                data = self.store.read_bytes(key)
             except ObjectNotFound:
                 continue
-            return json.loads(data)
+            return RunSummary.from_json(data, self.store.uri(key))
         return None
 
     def current(self) -> tuple[Latest | None, Version | None]:
@@ -92,7 +92,7 @@ class Promoter:
             key = version.previous_manifest
         return chain
 
-    def gate(self, run_id: str, summary: dict | None, current: Version | None) -> GateResult:
+    def gate(self, run_id: str, summary: RunSummary | None, current: Version | None) -> GateResult:
         published = current is not None and any(
             run_id in content.runs for content in current.partitions.values()
         )

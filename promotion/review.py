@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -13,6 +13,7 @@ from lakegate.manifest import PartitionContent, Version
 from lakegate.metrics import add_totals
 from lakegate.schema_versions import SCHEMA_VERSIONS
 from lakegate.storage import ObjectNotFound
+from lakegate.summary import RunSummary
 from promotion import audit
 from promotion import present as P
 from promotion.plan import Approval, partition_diff, plan_promotion
@@ -23,7 +24,7 @@ from promotion.publisher import Promoter
 class RunRow:
     run_id: str
     status: str
-    summary: dict | None
+    summary: RunSummary | None
 
 
 def list_runs(promoter: Promoter) -> list[RunRow]:
@@ -52,7 +53,7 @@ def list_runs(promoter: Promoter) -> list[RunRow]:
         else:
             status = "ready" if promoter.gate(run_id, summary, current).passed else "blocked"
         rows.append(RunRow(run_id, status, summary))
-    rows.sort(key=lambda r: ((r.summary or {}).get("started_at", ""), r.run_id))
+    rows.sort(key=lambda r: (r.summary.started_at if r.summary else "", r.run_id))
     return rows
 
 
@@ -77,13 +78,13 @@ def retry_statuses(rows: list[RunRow]) -> dict[str, RetryStatus]:
     for row in rows:
         if row.status in ("halted", "failed/partial"):
             continue
-        for origin, outcomes in ((row.summary or {}).get("retried_from") or {}).items():
+        for origin, outcomes in (row.summary.retried_from if row.summary else {}).items():
             totals = later.setdefault(origin, {"valid": 0, "quarantined": 0, "condemned": 0})
             for outcome, count in outcomes.items():
                 totals[outcome] += count
     statuses = {}
     for row in rows:
-        summary = row.summary or {}
+        summary: Mapping = row.summary or {}
         retried = (summary.get("retried_from") or {}).values()
         first_time = summary.get("quarantined_rows_count", 0) - sum(
             o.get("quarantined", 0) for o in retried
@@ -105,7 +106,7 @@ def runs_text(promoter: Promoter) -> str:
         f" {'fixed':>5} {'pend.':>5} {'cond.':>5}"
     ]
     for row in rows:
-        s = row.summary or {}
+        s: Mapping = row.summary or {}
         window = s.get("input_window")
         retry = statuses[row.run_id]
         lines.append(
@@ -131,12 +132,12 @@ def runs_text(promoter: Promoter) -> str:
     return "\n".join(lines)
 
 
-def halt_record(promoter: Promoter, run_id: str) -> dict | None:
+def halt_record(promoter: Promoter, run_id: str) -> RunSummary | None:
     """A halted run's record (its metrics and what tripped), or None."""
+    store = promoter.lake["quarantine"]
+    key = layout.halted_key(promoter.dataset, run_id)
     try:
-        return json.loads(
-            promoter.lake["quarantine"].read_bytes(layout.halted_key(promoter.dataset, run_id))
-        )
+        return RunSummary.from_json(store.read_bytes(key), store.uri(key))
     except ObjectNotFound:
         return None
 
@@ -209,11 +210,11 @@ def failed_row_sample(
 class _Summaries:
     """Runs' _SUCCESS documents, each read once."""
 
-    def __init__(self, promoter: Promoter, known: dict[str, dict]) -> None:
+    def __init__(self, promoter: Promoter, known: dict[str, RunSummary]) -> None:
         self.promoter = promoter
-        self.cache: dict[str, dict | None] = dict(known)
+        self.cache: dict[str, RunSummary | None] = dict(known)
 
-    def __call__(self, run_id: str) -> dict | None:
+    def __call__(self, run_id: str) -> RunSummary | None:
         if run_id not in self.cache:
             self.cache[run_id] = self.promoter.summary(run_id)
         return self.cache[run_id]
@@ -228,7 +229,7 @@ def _partition_totals(
         return []
     lists = []
     for run_id in content.runs:
-        summary = summaries(run_id) or {}
+        summary: Mapping = summaries(run_id) or {}
         entry: dict = next(
             (p for p in summary.get("partitions", []) if p["partition"] == partition), {}
         )
@@ -300,7 +301,7 @@ def review_data(
         after = plan_promotion(current, latest.manifest if latest else None, summary, pending, {})
         changes = partition_changes(current, after, _Summaries(promoter, {run_id: summary}))
     halt = halt_record(promoter, run_id)
-    shown = summary or halt or {}
+    shown: Mapping = summary or halt or {}
     recent = [
         {
             "run_id": r.run_id,

@@ -6,11 +6,10 @@ testing the promoter (and let its cost be measured against data size).
 
 from __future__ import annotations
 
-import json
-
 from lakegate import layout
 from lakegate.ids import Month
 from lakegate.storage import Lake
+from lakegate.summary import RunSummary
 
 
 def make_run(
@@ -28,7 +27,7 @@ def make_run(
     success: bool = True,
     totals: dict[str, list[dict]] | bool = True,
     execution_arn: str | None = None,
-) -> dict:
+) -> RunSummary:
     """`totals`: the control totals per partition; True gives each partition's rows in
     EUR, 10.00 each; False leaves them out (a run from before control totals)."""
     files_by_partition = {}
@@ -41,49 +40,54 @@ def make_run(
         files_by_partition[partition] = keys
     input_files = [f"{dataset}/{p}/input.csv" for p in partitions]
     valid = sum(partitions.values())
-    summary = {
-        "run_id": run_id,
-        "dataset": dataset,
-        "schema_v": schema_v,
-        "run_type": run_type,
-        "input_window": {
-            "from": min(partitions)[5:9] + "-" + min(partitions)[-2:],
-            "to": max(partitions)[5:9] + "-" + max(partitions)[-2:],
-        },
-        "input_files": input_files,
-        "code_version": "test",
-        "started_at": "2026-01-21T12:00:00Z",
-        "ended_at": "2026-01-21T12:01:00Z",
-        "duration_seconds": 60.0,
-        "input_rows": valid + 10,
-        "valid_rows_count": valid,
-        "quarantined_rows_count": 10,
-        "condemned_rows_count": 0,
-        "quarantine_rate": quarantine_rate,
-        "error_type_distribution": {"TYPE_ERROR": 10, **(critical or {})},
-        "critical_errors": critical or {},
-        "duplicate_detection_rate": 0.0,
-        "auto_condemnation_rate": 0.0,
-        "avg_attempt_count": 0.0,
-        "circuit_breaker_triggers": breaker,
-        "partitions": [
-            {"partition": p, "rows": n, "files": files_by_partition[p]}
-            for p, n in sorted(partitions.items())
-        ],
-        "execution_arn": execution_arn,
-    }
+    entries = [
+        {"partition": p, "rows": n, "files": files_by_partition[p]}
+        for p, n in sorted(partitions.items())
+    ]
     if totals is not False:
-        summary["control_totals"] = {"by": "Currency", "sum_of": "TransactionAmount"}
-        for entry in summary["partitions"]:
+        for entry in entries:
             p, n = entry["partition"], entry["rows"]
             given = totals.get(p) if isinstance(totals, dict) else None
             entry["totals"] = (
                 given if given is not None else [{"key": "EUR", "rows": n, "sum": f"{n * 10}.00"}]
             )
+    summary = RunSummary(
+        run_id=run_id,
+        dataset=dataset,
+        schema_v=schema_v,
+        run_type=run_type,
+        input_window={
+            "from": min(partitions)[5:9] + "-" + min(partitions)[-2:],
+            "to": max(partitions)[5:9] + "-" + max(partitions)[-2:],
+        },
+        input_files=input_files,
+        code_version="test",
+        started_at="2026-01-21T12:00:00Z",
+        ended_at="2026-01-21T12:01:00Z",
+        duration_seconds=60.0,
+        input_rows=valid + 10,
+        valid_rows_count=valid,
+        quarantined_rows_count=10,
+        condemned_rows_count=0,
+        quarantine_rate=quarantine_rate,
+        validation_failure_rate=10 / (valid + 10),
+        error_type_distribution={"TYPE_ERROR": 10, **(critical or {})},
+        critical_errors=critical or {},
+        duplicate_detection_rate=0.0,
+        auto_condemnation_rate=0.0,
+        avg_attempt_count=0.0,
+        circuit_breaker_triggers=breaker,
+        rows_per_second=(valid + 10) / 60.0,
+        missing_partitions=0,
+        publication={},
+        partitions=entries,
+        control_totals=(
+            {"by": "Currency", "sum_of": "TransactionAmount"} if totals is not False else None
+        ),
+        execution_arn=execution_arn,
+    )
     if success:
         lake["silver"].write_bytes(
-            layout.success_key(dataset, schema_v, run_id),
-            json.dumps(summary).encode(),
-            if_none_match=True,
+            layout.success_key(dataset, schema_v, run_id), summary.to_json(), if_none_match=True
         )
     return summary

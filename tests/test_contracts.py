@@ -26,8 +26,8 @@ from lakegate.metrics import (
     METRIC_DIMENSION,
     METRIC_NAMESPACE,
     MISSING_SUCCESS_METRIC,
-    SUCCESS_FIELDS,
 )
+from lakegate.summary import SUCCESS_FIELDS
 
 ROOT = Path(__file__).resolve().parent.parent
 ORCHESTRATION = ROOT / "infra/modules/orchestration/main.tf"

@@ -15,9 +15,9 @@ from lakegate import layout
 from lakegate.config import dataset_config
 from lakegate.errors import BadArgument, CircuitBreakerTripped, Refused, SchemaError
 from lakegate.ids import Month, MonthWindow
-from lakegate.metrics import SUCCESS_FIELD_TYPES, SUCCESS_FIELDS, json_type
 from lakegate.pointer import Latest
 from lakegate.storage import Lake
+from lakegate.summary import SUCCESS_FIELD_TYPES, SUCCESS_FIELDS, json_type
 from lakegate_cli.sample import Injection, generate
 from promotion.release import release_condemned
 from tests.helpers import csv_file
@@ -172,7 +172,7 @@ def test_same_input_gives_the_same_output(spark, tmp_path):
     for name in ("a", "b"):
         lake = Lake.local(tmp_path / name)
         generate(lake["bronze"], "transactions", [FEB, MAR], rows_per_month=150, seed=11)
-        summary = run_ingest(spark, lake, request("same", FEB, MAR), now=Clock())
+        summary = run_ingest(spark, lake, request("same", FEB, MAR), now=Clock()).to_dict()
         tables = [
             table(tmp_path / name, p).sort_by(
                 [("source_file", "ascending"), ("source_line", "ascending")]

@@ -210,7 +210,9 @@ def test_failed_rows_are_sampled_per_error_class_with_their_field(tmp_path):
     ]
     _quarantine_rows(lake, "q", rows)
     p = Promoter(lake, dataset_config("transactions"), lambda: "t")
-    summary["error_type_distribution"] = {"MALFORMED_ROW": 1, "TYPE_ERROR": 4, "CURRENCY_ERROR": 1}
+    summary = summary.but(
+        error_type_distribution={"MALFORMED_ROW": 1, "TYPE_ERROR": 4, "CURRENCY_ERROR": 1}
+    )
     sample = failed_row_sample(p, "q", summary["error_type_distribution"])
     assert [(r["error_type"], r["source_file"], r["source_line"], r["field"]) for r in sample] == [
         ("MALFORMED_ROW", "b.csv", 2, "whole line"),
@@ -503,16 +505,13 @@ def test_review_of_a_run_with_quarantined_rows_exits_cleanly_every_time(tmp_path
 
 
 def test_runs_shows_a_halted_runs_metrics(tmp_path):
-    import json
-
     from lakegate import layout
 
     lake = Lake.local(tmp_path / "lake")
-    halted = make_run(lake, "halted", {MAR: 10}, success=False)
-    halted["halted"] = {"tripped": {"TYPE_ERROR": 500}, "threshold": 100}
-    lake["quarantine"].write_bytes(
-        layout.halted_key("transactions", "halted"), json.dumps(halted).encode()
+    halted = make_run(lake, "halted", {MAR: 10}, success=False).but(
+        halted={"tripped": {"TYPE_ERROR": 500}, "threshold": 100}
     )
+    lake["quarantine"].write_bytes(layout.halted_key("transactions", "halted"), halted.to_json())
     p = Promoter(lake, dataset_config("transactions"), lambda: "test")
     (row,) = list_runs(p)
     assert (row.status, row.summary["input_rows"]) == ("halted", 20)

@@ -44,8 +44,8 @@ from lakegate.metrics import (
     GATE_FAILURE_METRIC,
     METRIC_NAMESPACE,
     MISSING_SUCCESS_METRIC,
-    SUCCESS_FIELDS,
 )
+from lakegate.summary import SUCCESS_FIELDS
 from rehearsal.emulation import bridge_moto_gaps
 
 REGION, ACCOUNT = "eu-west-1", "123456789012"
