@@ -35,7 +35,7 @@ from lakegate import (
 from lakegate.config import DatasetConfig
 from lakegate.errors import BadArgument, CircuitBreakerTripped, LakegateError, Refused
 from lakegate.faults import crash_point
-from lakegate.ids import Month, MonthWindow, validate_run_id, validate_run_type
+from lakegate.ids import Month, MonthWindow, RunType, validate_run_id, validate_run_type
 from lakegate.storage import Lake
 from lakegate.summary import RunSummary
 
@@ -54,10 +54,10 @@ class IngestRequest:
 
     def __post_init__(self) -> None:
         validate_run_id(self.run_id)
-        validate_run_type(self.run_type)
-        if self.run_type == "backfill" and self.window.first != self.window.last:
+        kind = validate_run_type(self.run_type)
+        if kind is RunType.BACKFILL and self.window.first != self.window.last:
             raise BadArgument("a backfill reads exactly one month: give --year and --month only")
-        if bool(self.input_files) != (self.run_type == "retry"):
+        if bool(self.input_files) == kind.reads_a_window:
             raise BadArgument("a retry run names its input files (--input-file), other runs do not")
 
 
@@ -229,7 +229,8 @@ def run_ingest(
     # What is already accepted: the published version minus the partitions this run
     # replaces, within the look-back (SPEC §6); and earlier failures for attempt counts.
     lookback = MonthWindow(request.window.first.plus(-cfg.lookback_months), request.window.last)
-    replaced = set(request.window.months()) if request.run_type != "retry" else set()
+    kind = RunType(request.run_type)
+    replaced = set(request.window.months()) if kind.replaces_partitions else set()
     latest = pointer.read_latest(lake["silver"], ds)
     published_months = [m for m in lookback.months() if m not in replaced]
     published_uris = [
@@ -290,7 +291,7 @@ def run_ingest(
             for r in transforms.outcome_counts(notable).collect()
         ]
         row_metrics = metrics.summarize_counts(metrics.with_plain_valid(counted, rows_read))
-        if request.run_type != "retry":
+        if not kind.resubmits:
             # Only a retry run re-submits corrected rows. In a backfill, a TransactionID
             # seen in quarantine before is usually the accepted original of a duplicate.
             row_metrics["retried_from"] = {}

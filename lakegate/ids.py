@@ -5,10 +5,41 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from lakegate.errors import BadArgument
 
-RUN_TYPES = ("scheduled", "backfill", "retry")
+
+class RunType(StrEnum):
+    """What started a run (SPEC §6), and what that implies. A value is its string, as
+    `_SUCCESS`, the state machine and the command line write it."""
+
+    SCHEDULED = "scheduled"  # EventBridge: the months of its window
+    BACKFILL = "backfill"  # a person: one month again
+    RETRY = "retry"  # corrections: chosen files of quarantined rows
+
+    @property
+    def reads_a_window(self) -> bool:
+        """Reads every bronze file of its months; a retry reads only the files it names."""
+        return self is not RunType.RETRY
+
+    @property
+    def replaces_partitions(self) -> bool:
+        """Promoting it replaces the months it read, and its duplicate checks leave those
+        months' published rows out; a retry's rows are added to what is published."""
+        return self is not RunType.RETRY
+
+    @property
+    def resubmits(self) -> bool:
+        """Its rows are re-submissions whose earlier runs it reports (retried_from)."""
+        return self is RunType.RETRY
+
+    @property
+    def run_id_suffix(self) -> str:
+        return {"scheduled": "", "backfill": "_BACKFILL", "retry": "_RETRY"}[self.value]
+
+
+RUN_TYPES = tuple(kind.value for kind in RunType)
 
 # The Step Functions execution-name alphabet, ASCII only, at most 80 characters.
 _RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,80}", re.ASCII)
@@ -44,19 +75,16 @@ def validate_schema_v(value: str) -> str:
     return value
 
 
-def validate_run_type(value: str) -> str:
+def validate_run_type(value: str) -> RunType:
     if value not in RUN_TYPES:
         raise BadArgument(f"run_type {_shown(value)} is not one of {', '.join(RUN_TYPES)}")
-    return value
+    return RunType(value)
 
 
 def new_run_id(now: datetime, run_type: str) -> str:
     """A generated run id: the UTC start time, with _BACKFILL or _RETRY for those runs."""
     stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    suffix = {"scheduled": "", "backfill": "_BACKFILL", "retry": "_RETRY"}[
-        validate_run_type(run_type)
-    ]
-    return stamp + suffix
+    return stamp + validate_run_type(run_type).run_id_suffix
 
 
 @dataclass(frozen=True, order=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from lakegate.ids import RUN_TYPES
+from lakegate.ids import RUN_TYPES, RunType
 from lakegate.releases import NOT_RELEASED_ERROR
 
 VALID, QUARANTINED, CONDEMNED = "valid", "quarantined", "condemned"
@@ -220,7 +220,8 @@ def missing_partitions(summary: Mapping, grace_days: int = 3) -> int | None:
     for retry runs, which read chosen files rather than a window, for halted runs and
     for summaries without a window."""
     window = summary.get("input_window")
-    if summary.get("run_type") == "retry" or not window or summary.get("halted"):
+    kind = summary.get("run_type")
+    if not window or summary.get("halted") or (kind and not RunType(kind).reads_a_window):
         return None
     first, last = (tuple(map(int, window[end].split("-"))) for end in ("from", "to"))
     written = {p["partition"] for p in summary.get("partitions") or [] if p.get("rows")}

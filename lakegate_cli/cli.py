@@ -18,7 +18,7 @@ from typing import NoReturn
 from lakegate import __version__, layout
 from lakegate.config import GOLD_DATASET, dataset_config
 from lakegate.errors import BadArgument, LakegateError
-from lakegate.ids import Month, MonthWindow, new_run_id, validate_run_id
+from lakegate.ids import RUN_TYPES, Month, MonthWindow, new_run_id, validate_run_id
 from lakegate.storage import Lake
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_ARGS = 0, 1, 2
@@ -584,9 +584,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--to-year", help="last month's year (default: --year)")
     ingest.add_argument("--to-month", help="last month (default: --month)")
     ingest.add_argument("--run-id", help="run id (default: generated from the UTC time)")
-    ingest.add_argument(
-        "--run-type", default="scheduled", choices=("scheduled", "backfill", "retry")
-    )
+    ingest.add_argument("--run-type", default="scheduled", choices=RUN_TYPES)
     ingest.add_argument(
         "--input-file",
         action="append",

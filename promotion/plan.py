@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from lakegate import layout
+from lakegate.ids import RunType
 from lakegate.manifest import PartitionContent, Version
 from lakegate.metrics import key_metrics
 from lakegate.schema_versions import SCHEMA_VERSIONS, newer
@@ -33,7 +34,7 @@ def run_partitions(summary: Mapping) -> dict[str, PartitionContent]:
         p["partition"]: PartitionContent((run_id,), tuple(sorted(p["files"])), int(p["rows"]))
         for p in summary["partitions"]
     }
-    if summary["run_type"] != "retry":
+    if RunType(summary["run_type"]).reads_a_window:
         for key in summary["input_files"]:
             partition = layout.bronze_month(key).partition
             content.setdefault(partition, PartitionContent((run_id,), (), 0))
@@ -50,7 +51,7 @@ def plan_promotion(
     partitions = dict(current.partitions) if current else {}
     for partition, added in run_partitions(summary).items():
         existing = partitions.get(partition)
-        if summary["run_type"] == "retry" and existing is not None:
+        if not RunType(summary["run_type"]).replaces_partitions and existing is not None:
             partitions[partition] = PartitionContent(
                 existing.runs + added.runs, existing.files + added.files, existing.rows + added.rows
             )

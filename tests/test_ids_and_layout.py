@@ -1,3 +1,4 @@
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -5,12 +6,15 @@ import pytest
 from lakegate import layout
 from lakegate.errors import BadArgument
 from lakegate.ids import (
+    RUN_TYPES,
     Month,
     MonthWindow,
+    RunType,
     new_run_id,
     scheduled_window,
     validate_dataset,
     validate_run_id,
+    validate_run_type,
 )
 
 HOSTILE = [
@@ -146,3 +150,14 @@ def test_keys_are_parsed_where_they_are_built():
     )
     with pytest.raises(ValueError, match="letters and digits"):
         layout.version_manifest_key("transactions", 7, "../x")
+
+
+def test_run_kinds_carry_what_they_imply():
+    assert RUN_TYPES == ("scheduled", "backfill", "retry")
+    assert validate_run_type("retry") is RunType.RETRY and RunType.RETRY == "retry"
+    # Promoting a scheduled run or a backfill replaces the months it read; a retry adds.
+    assert [k.replaces_partitions for k in RunType] == [True, True, False]
+    assert [k.reads_a_window for k in RunType] == [True, True, False]
+    assert [k.resubmits for k in RunType] == [False, False, True]
+    assert [k.run_id_suffix for k in RunType] == ["", "_BACKFILL", "_RETRY"]
+    assert json.dumps({"run_type": RunType.BACKFILL}) == '{"run_type": "backfill"}'
