@@ -20,7 +20,7 @@ from lakegate import layout
 from lakegate.config import dataset_config
 from lakegate.ids import Month
 from lakegate.storage import Lake
-from lakegate.summary import RunSummary
+from lakegate.summary import RunSummary, no_failed_rows
 from promotion.publisher import Promoter
 
 PARTITIONS = [Month(2022, 1).plus(i) for i in range(24)]
@@ -49,15 +49,7 @@ def make_run(lake: Lake, run_id: str, file_bytes: int, files_per_partition: int)
         duration_seconds=60.0,
         input_rows=24000,
         valid_rows_count=24000,
-        quarantined_rows_count=0,
-        condemned_rows_count=0,
-        quarantine_rate=0.0,
-        validation_failure_rate=0.0,
-        error_type_distribution={},
-        critical_errors={},
-        duplicate_detection_rate=0.0,
-        auto_condemnation_rate=0.0,
-        avg_attempt_count=0.0,
+        **no_failed_rows(),
         circuit_breaker_triggers=0,
         rows_per_second=400.0,
         missing_partitions=0,

@@ -31,7 +31,7 @@ from lakegate.errors import LakegateError, Refused
 from lakegate.ids import Month, validate_dataset, validate_run_id
 from lakegate.manifest import Version
 from lakegate.storage import Lake
-from lakegate.summary import RunSummary
+from lakegate.summary import RunSummary, no_failed_rows
 
 GOLD_SCHEMA_V = "v1"
 
@@ -128,15 +128,7 @@ def run_gold(
         duration_seconds=round((ended - started).total_seconds(), 3),
         input_rows=input_rows,
         valid_rows_count=written,
-        quarantined_rows_count=0,
-        condemned_rows_count=0,
-        quarantine_rate=0.0,
-        validation_failure_rate=0.0,
-        error_type_distribution={},
-        critical_errors={},
-        duplicate_detection_rate=0.0,
-        auto_condemnation_rate=0.0,
-        avg_attempt_count=0.0,
+        **no_failed_rows(),
         circuit_breaker_triggers=0,
         rows_per_second=(
             round(input_rows / (ended - started).total_seconds(), 3) if ended > started else 0.0

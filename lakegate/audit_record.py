@@ -10,7 +10,6 @@ and the field it cannot read.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from typing import Any
 from lakegate import releases
 from lakegate.errors import LakegateError
 from lakegate.ids import validate_dataset
+from lakegate.jsondoc import decode_object, encode
 
 EVENTS = (
     "promote",
@@ -63,16 +63,11 @@ class AuditRecord:
         return {"event": self.event, "at": at, "dataset": self.dataset, **self.body}
 
     def to_json(self) -> bytes:
-        return (json.dumps(self.to_dict(), indent=2) + "\n").encode()
+        return encode(self.to_dict())
 
     @classmethod
     def from_json(cls, data: bytes | str, where: str = "audit record") -> AuditRecord:
-        try:
-            document = json.loads(data)
-        except ValueError as error:
-            raise LakegateError(f"{where}: not JSON ({error})") from error
-        if not isinstance(document, dict):
-            raise LakegateError(f"{where}: not a JSON object")
+        document = decode_object(data, where)
         for name in ENVELOPE:
             if not isinstance(document.get(name), str):
                 raise LakegateError(f"{where}: field {name} is missing or not a string")

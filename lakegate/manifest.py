@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from lakegate.jsondoc import encode
+
 
 @dataclass(frozen=True)
 class PartitionContent:
@@ -67,7 +69,7 @@ class Version:
             "run_metrics": self.run_metrics,
             "gate": self.gate,
         }
-        return (json.dumps(body, indent=2) + "\n").encode()
+        return encode(body)
 
     @classmethod
     def from_json(cls, data: bytes) -> Version:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from lakegate import layout
 from lakegate.ids import Month, validate_run_id
+from lakegate.jsondoc import encode
 from lakegate.storage import ObjectNotFound, Storage
 
 
@@ -37,7 +38,7 @@ class Latest:
             "approved_by": self.approved_by,
             **self.extra,
         }
-        return (json.dumps(body, indent=2, sort_keys=False) + "\n").encode()
+        return encode(body)
 
     @classmethod
     def from_json(cls, data: bytes, etag: str | None = None) -> Latest:

@@ -13,7 +13,6 @@ shape is the contract (the ASL and the alarms read it so), and readers may use e
 
 from __future__ import annotations
 
-import json
 import types
 import typing
 from collections.abc import Iterator, Mapping
@@ -21,6 +20,7 @@ from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from typing import Any
 
 from lakegate.errors import LakegateError
+from lakegate.jsondoc import decode_object, encode, json_type
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -77,7 +77,7 @@ class RunSummary(Mapping):
         return {k: v for k, v in body.items() if not (k in OPTIONAL and v is None)}
 
     def to_json(self) -> bytes:
-        return (json.dumps(self.to_dict(), indent=2) + "\n").encode()
+        return encode(self.to_dict())
 
     @classmethod
     def from_dict(cls, body: Mapping[str, Any], where: str = "run summary") -> RunSummary:
@@ -99,11 +99,7 @@ class RunSummary(Mapping):
 
     @classmethod
     def from_json(cls, data: bytes | str, where: str = "run summary") -> RunSummary:
-        try:
-            body = json.loads(data)
-        except ValueError as error:
-            raise LakegateError(f"{where}: not JSON ({error})") from error
-        return cls.from_dict(body, where)
+        return cls.from_dict(decode_object(data, where), where)
 
     def but(self, **changes: Any) -> RunSummary:
         """A copy with some fields changed (the summary is immutable)."""
@@ -122,21 +118,20 @@ class RunSummary(Mapping):
         return len(self.to_dict())
 
 
-def json_type(value: object) -> str:
-    """The JSON type of a decoded value: string, number, boolean, object, array, null."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, Mapping):
-        return "object"
-    if isinstance(value, list | tuple):
-        return "array"
-    raise TypeError(f"{type(value).__name__} has no JSON type")
+def no_failed_rows() -> dict[str, Any]:
+    """The row metrics of a run in which no row failed (the gold job's): every failure
+    count, rate and distribution zero or empty."""
+    return {
+        "quarantined_rows_count": 0,
+        "condemned_rows_count": 0,
+        "quarantine_rate": 0.0,
+        "validation_failure_rate": 0.0,
+        "error_type_distribution": {},
+        "critical_errors": {},
+        "duplicate_detection_rate": 0.0,
+        "auto_condemnation_rate": 0.0,
+        "avg_attempt_count": 0.0,
+    }
 
 
 def _json_kind(hint: Any) -> str:

@@ -15,9 +15,10 @@ from lakegate import layout
 from lakegate.config import dataset_config
 from lakegate.errors import BadArgument, CircuitBreakerTripped, Refused, SchemaError
 from lakegate.ids import Month, MonthWindow
+from lakegate.jsondoc import json_type
 from lakegate.pointer import Latest
 from lakegate.storage import Lake
-from lakegate.summary import SUCCESS_FIELD_TYPES, SUCCESS_FIELDS, json_type
+from lakegate.summary import SUCCESS_FIELD_TYPES, SUCCESS_FIELDS
 from lakegate_cli.sample import Injection, generate
 from promotion.release import release_condemned
 from tests.helpers import csv_file
