@@ -112,10 +112,10 @@ class RunSummary(Mapping):
         return getattr(self, key)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.to_dict())
+        return (k for k in FIELD_TYPES if not (k in OPTIONAL and getattr(self, k) is None))
 
     def __len__(self) -> int:
-        return len(self.to_dict())
+        return sum(1 for _ in self)
 
 
 def no_failed_rows() -> dict[str, Any]:

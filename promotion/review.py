@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from lakegate import layout, schema_versions
-from lakegate.catalog import halted_run_ids, silver_runs
+from lakegate.catalog import halted_run_ids, read_summary, silver_runs
 from lakegate.manifest import PartitionContent, Version
 from lakegate.metrics import add_totals
 from lakegate.schema_versions import SCHEMA_VERSIONS
@@ -134,10 +134,10 @@ def runs_text(promoter: Promoter) -> str:
 
 def halt_record(promoter: Promoter, run_id: str) -> RunSummary | None:
     """A halted run's record (its metrics and what tripped), or None."""
-    store = promoter.lake["quarantine"]
-    key = layout.halted_key(promoter.dataset, run_id)
     try:
-        return RunSummary.from_json(store.read_bytes(key), store.uri(key))
+        return read_summary(
+            promoter.lake, layout.halted_key(promoter.dataset, run_id), bucket="quarantine"
+        )
     except ObjectNotFound:
         return None
 
