@@ -20,6 +20,7 @@ from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from typing import Any
 
 from lakegate.errors import LakegateError
+from lakegate.ids import RUN_TYPES
 from lakegate.jsondoc import decode_object, encode, json_type
 
 
@@ -95,6 +96,11 @@ class RunSummary(Mapping):
                 raise LakegateError(
                     f"{where}: field {name} is {json_type(body[name])}, expected {kind}"
                 )
+        if body["run_type"] not in RUN_TYPES:
+            raise LakegateError(
+                f"{where}: field run_type is {body['run_type']!r}, expected one of"
+                f" {', '.join(RUN_TYPES)}"
+            )
         return cls(**dict(body))
 
     @classmethod

@@ -56,6 +56,9 @@ def test_a_field_of_the_wrong_type_is_named(summary):
     body["quarantine_rate"] = True
     with pytest.raises(LakegateError, match="field quarantine_rate is boolean, expected number"):
         RunSummary.from_json(json.dumps(body))
+    body["quarantine_rate"], body["run_type"] = 0.01, "nightly"
+    with pytest.raises(LakegateError, match="field run_type is 'nightly', expected one of sched"):
+        RunSummary.from_json(json.dumps(body))
 
 
 def test_an_unknown_field_and_a_damaged_document_are_refused(summary):
