@@ -310,9 +310,11 @@ class GlueRunner:
     observer: Callable[[], object] | None = None  # an S3 client that sees everything
     runs: list[JobProcess] = field(default_factory=list)
     # Faults the story injects into the next run: kill the job once its first Parquet
-    # file is on S3; or delete its _SUCCESS when it ends, as if never visible.
+    # file is on S3; or delete its _SUCCESS when it ends, as if never visible (what it
+    # held is kept in `hidden`, by run id, for the story to read).
     kill_after_first_parquet: bool = False
     hide_success: bool = False
+    hidden: dict[str, bytes] = field(default_factory=dict)
 
     def environment(self, job_name: str) -> dict[str, str]:
         key, secret = self.keys(job_name)
@@ -367,7 +369,10 @@ class GlueRunner:
 
     def _delete_success(self, arguments: dict[str, str]) -> None:
         bucket, prefix = self._run_place(arguments)
-        self.observer().delete_object(Bucket=bucket, Key=f"{prefix}_SUCCESS")
+        s3 = self.observer()
+        body = s3.get_object(Bucket=bucket, Key=f"{prefix}_SUCCESS")["Body"].read()
+        self.hidden[arguments["--run_id"]] = body
+        s3.delete_object(Bucket=bucket, Key=f"{prefix}_SUCCESS")
 
     def _kill_when_writing(self, run: JobProcess, arguments: dict[str, str]) -> None:
         bucket, prefix = self._run_place(arguments)

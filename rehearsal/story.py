@@ -47,6 +47,7 @@ class Story:
     work: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="rehearsal-")))
     facts: dict = field(default_factory=dict)
     refused: list[Decision] = field(default_factory=list)
+    fault_month: Expected | None = None  # what the source holds for FAULT_MONTH
 
     # --- telling -----------------------------------------------------------------------
     def say(self, text: str = "") -> None:
@@ -357,10 +358,9 @@ class Story:
     def job_killed_mid_write(self) -> None:
         self.section(
             6,
-            f"The job killed mid-write ({FAULT_MONTH.label}): no _SUCCESS, nothing"
-            " published, a rerun counts what the source holds",
+            f"The job killed mid-write ({FAULT_MONTH.label}): no _SUCCESS, nothing published",
         )
-        expected = self.land(FAULT_MONTH)
+        self.fault_month = self.land(FAULT_MONTH)
         latest_before = self.latest()
         runner = self.account.glue_runner
         runner.kill_after_first_parquet = True
@@ -382,10 +382,32 @@ class Story:
         )
         if success or self.latest() != latest_before:
             raise RehearsalError("a killed run left a _SUCCESS or moved _LATEST.json")
+
+    def backfill_input(self, month: Month) -> dict[str, str]:
+        return {"run_type": "backfill", "year": str(month.year), "month": str(month.month)}
+
+    def missing_success(self) -> None:
+        """The rerun of the killed month: the job completes, but its _SUCCESS is taken
+        away as it ends, as if S3 never showed it. The state machine retries, then
+        fails with a P1; what the job had written as _SUCCESS counts what the source
+        holds, so the kill left nothing that a rerun would count."""
+        self.section(
+            7,
+            f"The rerun of {FAULT_MONTH.label} succeeds, but its _SUCCESS never appears",
+        )
+        runner = self.account.glue_runner
+        runner.hide_success = True
         rerun = new_run_id(datetime.now(UTC), "backfill").replace("_BACKFILL", "-rerun_BACKFILL")
-        self.follow(self.start("operator", rerun, self.backfill_input(FAULT_MONTH)))
-        self.notifications()
-        again = self.summary(rerun)
+        described = self.follow(self.start("operator", rerun, self.backfill_input(FAULT_MONTH)))
+        runner.hide_success = False
+        sent = self.notifications()
+        if described["status"] != "FAILED" or not sent:
+            raise RehearsalError("a missing _SUCCESS must fail the execution with a P1")
+        if rerun not in runner.hidden:
+            raise RehearsalError(f"the rerun {rerun} ended without writing its _SUCCESS")
+        again = json.loads(runner.hidden[rerun])
+        expected = self.fault_month
+        assert expected is not None, "section 6 lands the month"
         counts = {
             "input_rows": expected.input_rows,
             "valid_rows_count": expected.valid,
@@ -394,27 +416,12 @@ class Story:
         }
         same = all(again[name] == value for name, value in counts.items())
         self.say(
-            f"  rerun {rerun}: "
+            "  the job's _SUCCESS before it was taken away: "
             + ", ".join(f"{f} {again[f]}" for f in counts)
             + f" (what the source holds: {same})"
         )
         if not same:
             raise RehearsalError(f"the rerun after a killed job counted {again}, not {counts}")
-        self.facts["rerun"] = rerun
-
-    def backfill_input(self, month: Month) -> dict[str, str]:
-        return {"run_type": "backfill", "year": str(month.year), "month": str(month.month)}
-
-    def missing_success(self) -> None:
-        self.section(7, "A job that succeeds but whose _SUCCESS never appears")
-        runner = self.account.glue_runner
-        runner.hide_success = True
-        run_id = new_run_id(datetime.now(UTC), "backfill").replace("_BACKFILL", "-hidden_BACKFILL")
-        described = self.follow(self.start("operator", run_id, self.backfill_input(FAULT_MONTH)))
-        runner.hide_success = False
-        sent = self.notifications()
-        if described["status"] != "FAILED" or not sent:
-            raise RehearsalError("a missing _SUCCESS must fail the execution with a P1")
 
     def gold(self) -> None:
         self.section(8, "Gold: the operator starts the gold job; the promoter publishes it")
@@ -441,7 +448,7 @@ class Story:
         from rehearsal.faults import FaultyS3
 
         self.section(9, "The promoter while S3 answers 503/500 to one request in five")
-        runs = [self.facts["scheduled_run"], self.facts["rerun"], self.facts["retry_run"]]
+        runs = [self.facts["scheduled_run"], self.facts["retry_run"]]
         proxy = FaultyS3(self.account.endpoint, share=0.2, seed=11)
         endpoint = proxy.start()
         faulty = {
