@@ -26,7 +26,7 @@ from lakegate.ids import Month
 from lakegate.pointer import Latest
 from lakegate.storage import Lake
 from lakegate_cli.sample import generate
-from tests.cli import lakegate
+from tests.cli import lakegate, lakegate_here
 from tests.fake_runs import make_run
 
 WINDOW = ("--year", "2024", "--month", "2", "--to-year", "2024", "--to-month", "3")
@@ -71,21 +71,27 @@ def silver_hashes(root: Path, run_id: str) -> list[str]:
     return sorted(hashes)
 
 
+def ingest_here(root: Path, *args: str) -> dict:
+    """`lakegate ingest --json` in this process: the runs that set the scene and the
+    reruns after a crash. Only the crashed runs need a process of their own, to be
+    killed."""
+    code, out = lakegate_here("ingest", "--lake", str(root), *args, "--json")
+    assert code == 0, out[-2000:]
+    return json.loads(out)
+
+
 @pytest.fixture(scope="module")
-def template(tmp_path_factory) -> dict:
+def template(tmp_path_factory, spark) -> dict:
     """A lake with January published, February and March waiting in bronze; and the
     result of a clean run of February..March for comparison."""
     root = tmp_path_factory.mktemp("chaos") / "lake"
     lake = Lake.local(root)
     generate(lake["bronze"], "transactions", [Month(2024, m) for m in (1, 2, 3)], 1500, seed=10)
-    assert lakegate("ingest", "--lake", str(root), "--year", "2024", "--month", "1",
-                    "--run-id", "jan").returncode == 0  # fmt: skip
-    assert lakegate("promote", "jan", "--lake", str(root), *APPROVE).returncode == 0
+    ingest_here(root, "--year", "2024", "--month", "1", "--run-id", "jan")
+    assert lakegate_here("promote", "jan", "--lake", str(root), *APPROVE)[0] == 0
     reference = root.parent / "reference"
     shutil.copytree(root, reference)
-    clean = lakegate("ingest", "--lake", str(reference), *WINDOW, "--run-id", "clean", "--json")
-    assert clean.returncode == 0, clean.stderr
-    summary = json.loads(clean.stdout)
+    summary = ingest_here(reference, *WINDOW, "--run-id", "clean")
     return {"root": root, "summary": summary, "hashes": silver_hashes(reference, "clean")}
 
 
@@ -102,9 +108,7 @@ def check_after_crash(root: Path, before: dict, template: dict) -> None:
     assert_pointer_valid(root)
     refused = lakegate("promote", "crashed", "--lake", str(root), *APPROVE)
     assert refused.returncode == 3 and "has no _SUCCESS" in refused.stderr
-    rerun = lakegate("ingest", "--lake", str(root), *WINDOW, "--run-id", "rerun", "--json")
-    assert rerun.returncode == 0, rerun.stderr
-    summary = json.loads(rerun.stdout)
+    summary = ingest_here(root, *WINDOW, "--run-id", "rerun")
     counts = ("input_rows", "valid_rows_count", "quarantined_rows_count", "condemned_rows_count")
     assert {k: summary[k] for k in counts} == {k: template["summary"][k] for k in counts}
     assert summary["error_type_distribution"] == template["summary"]["error_type_distribution"]

@@ -4,7 +4,9 @@ an independent computation from published silver."""
 
 from __future__ import annotations
 
+import copy
 import json
+import shutil
 from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -158,9 +160,10 @@ FIRST_LOAD = {
 }
 
 
-@pytest.fixture
-def published(spark, lake_root):
-    """Four months ingested and promoted, then gold built and promoted."""
+@pytest.fixture(scope="module")
+def published_once(spark, tmp_path_factory):
+    """Four months ingested and promoted, then gold built and promoted: built once."""
+    lake_root = tmp_path_factory.mktemp("published") / "lake"
     lake = Lake.local(lake_root)
     for month, lines in FIRST_LOAD.items():
         bronze_month(lake_root, month, "day.csv", *lines)
@@ -173,7 +176,16 @@ def published(spark, lake_root):
         lake, dataset_config(GOLD_DATASET), lambda: "test", bucket="gold", now=clock
     )
     promoter.promote("gold1", "Ana", "balances of the first load")
-    return lake, clock, gold_run
+    return lake_root, clock, gold_run
+
+
+@pytest.fixture
+def published(published_once, lake_root):
+    """The published lake of `published_once`, copied to the test's own lake_root, with
+    its own copy of the clock."""
+    root, clock, gold_run = published_once
+    shutil.copytree(root, lake_root)
+    return Lake.local(lake_root), copy.copy(clock), gold_run
 
 
 def published_files(lake: Lake, bucket: str, dataset: str) -> list[str]:

@@ -15,7 +15,7 @@ from lakegate import layout
 from lakegate.ids import Month
 from lakegate.storage import Lake
 from lakegate_cli.sample import generate
-from tests.cli import lakegate
+from tests.cli import lakegate, lakegate_here
 from tests.helpers import HEADER
 
 pytestmark = pytest.mark.slow
@@ -37,7 +37,7 @@ def _wait_for(predicate, process, timeout=300.0) -> bool:
 
 
 @pytest.mark.parametrize("kill_when", ["bronze_read", "quarantine_written"])
-def test_a_killed_job_leaves_no_success(tmp_path: Path, kill_when: str):
+def test_a_killed_job_leaves_no_success(spark, tmp_path: Path, kill_when: str):
     lake = Lake.local(tmp_path / "lake")
     generate(lake["bronze"], "transactions", [Month(2024, 2), Month(2024, 3)], rows_per_month=3000)
     process = subprocess.Popen(
@@ -82,16 +82,9 @@ def test_a_killed_job_leaves_no_success(tmp_path: Path, kill_when: str):
     assert not lake["silver"].exists(layout.success_key("transactions", "v1", "killed"))
 
     # A rerun with a new run id produces the complete run.
-    result = lakegate(
-        "ingest",
-        "--lake",
-        str(tmp_path / "lake"),
-        *FEB_TO_MAR,
-        "--run-id",
-        "rerun",
-        "--json",
-    )
-    assert result.returncode == 0, result.stderr
+    code, out = lakegate_here("ingest", "--lake", str(tmp_path / "lake"), *FEB_TO_MAR,
+                              "--run-id", "rerun", "--json")  # fmt: skip
+    assert code == 0, out[-2000:]
     assert lake["silver"].exists(layout.success_key("transactions", "v1", "rerun"))
 
 

@@ -4,6 +4,7 @@ v1 runs, both read together (Channel null for v1 rows), and non-additive changes
 from __future__ import annotations
 
 import json
+import shutil
 
 import duckdb
 import pytest
@@ -26,10 +27,12 @@ def put(lake: Lake, month: Month, name: str, text: str) -> None:
     lake["bronze"].write_bytes(f"transactions/{month.partition}/{name}", text.encode())
 
 
-@pytest.fixture
-def migrated(spark, lake):
+@pytest.fixture(scope="module")
+def migrated_once(spark, tmp_path_factory):
     """A v1 run of January published, then a v2 run of February (one v2 file with
-    Channel, one v1 file) published beside it."""
+    Channel, one v1 file) published beside it: built once, copied for each test."""
+    root = tmp_path_factory.mktemp("migrated") / "lake"
+    lake = Lake.local(root)
     clock = Clock()
     put(lake, JAN, "a.csv", csv_file("T1,C1,10.00,EUR,2024-01-05T10:00:00Z"))
     run_ingest(spark, lake, request("jan", JAN), now=clock)
@@ -44,7 +47,14 @@ def migrated(spark, lake):
     put(lake, FEB, "old.csv", csv_file("T5,C5,50.00,EUR,2024-02-08T10:00:00Z"))
     summary = run_ingest(spark, lake, request("feb", FEB, schema_v="v2"), now=clock)
     promoter.promote("feb", "Ana", "first v2 run")
-    return lake, summary
+    return root, summary
+
+
+@pytest.fixture
+def migrated(migrated_once, tmp_path):
+    root, summary = migrated_once
+    shutil.copytree(root, tmp_path / "lake")
+    return Lake.local(tmp_path / "lake"), summary
 
 
 def published(lake: Lake) -> list[str]:
