@@ -76,7 +76,7 @@ def stages(log: Path) -> list[dict]:
 
 
 def phases(log: Path) -> dict[str, dict]:
-    """Per job description (glue_jobs.job.phase names them): wall seconds during which
+    """Per job description (glue_jobs.run.phase names them): wall seconds during which
     at least one of its jobs ran, and the executors' CPU seconds of its stages."""
     spans: dict[str, list[tuple[int, int]]] = {}
     stage_phase: dict[int, str] = {}

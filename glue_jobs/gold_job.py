@@ -16,13 +16,15 @@ from pyspark import StorageLevel
 from pyspark.sql import SparkSession
 
 from glue_jobs import gold, sparkio
-from glue_jobs.job import (
-    emit,
+from glue_jobs.run import (
+    Written,
+    check_written,
+    execute,
     iso_utc,
-    parquet_files,
     partitions_written,
+    refuse_existing,
     utc_now,
-    written_totals,
+    write_success,
 )
 from glue_jobs.schemas import BALANCES_SCHEMA, GOLD_SOURCE_SCHEMA
 from lakegate import layout, metrics, pointer
@@ -57,6 +59,137 @@ def published_silver(lake: Lake, source: str) -> tuple[pointer.Latest, Version]:
     return latest, Version.from_json(lake["silver"].read_bytes(latest.manifest))
 
 
+@dataclass(frozen=True)
+class GoldPlan:
+    started: datetime
+    prefix: str  # the run's folder in gold
+    latest: pointer.Latest  # the published silver version it reads
+    months: list[Month]
+    files: list[str]
+    published_rows: int
+
+
+@dataclass(frozen=True)
+class GoldOutcome:
+    per_month: list  # rows of gold.balance_counts: one per month
+    rows_by_partition: dict[str, int]
+    input_rows: int
+
+
+@dataclass
+class GoldBuild:
+    """The steps of one gold run (glue_jobs.run.execute gives their order)."""
+
+    spark: SparkSession
+    lake: Lake
+    request: GoldRequest
+    now: Callable[[], datetime] = utc_now
+    cloudwatch: object = None
+
+    def plan(self) -> GoldPlan:
+        started = self.now()
+        prefix = layout.run_prefix(GOLD_DATASET, GOLD_SCHEMA_V, self.request.run_id)
+        refuse_existing(self.lake, self.request.run_id, [("gold", prefix)])
+        latest, version = published_silver(self.lake, self.request.source)
+        return GoldPlan(
+            started=started,
+            prefix=prefix,
+            latest=latest,
+            months=sorted(Month.from_partition(p) for p in version.partitions),
+            files=[key for p in sorted(version.partitions) for key in version.partitions[p].files],
+            published_rows=sum(content.rows for content in version.partitions.values()),
+        )
+
+    def work(self, plan: GoldPlan) -> GoldOutcome:
+        silver = sparkio.read_parquet_files(
+            self.spark, [self.lake["silver"].uri(k) for k in plan.files], GOLD_SOURCE_SCHEMA
+        )
+        balances = (
+            silver.transform(gold.monthly_movements)
+            .transform(gold.month_end_balances(plan.months[-1], self.request.run_id))
+            .persist(StorageLevel.MEMORY_AND_DISK)
+        )
+        try:
+            per_month = gold.balance_counts(balances).collect()  # one row per month
+            sparkio.write_partitioned(
+                balances, self.lake["gold"].uri(plan.prefix), ["CustomerID", "Currency"]
+            )
+        finally:
+            balances.unpersist()
+        return GoldOutcome(
+            per_month=per_month,
+            rows_by_partition={f"year={r.year}/month={r.month}": r.rows for r in per_month},
+            input_rows=sum(r.transactions for r in per_month),
+        )
+
+    def verify(self, plan: GoldPlan, outcome: GoldOutcome) -> Written:
+        run_id = self.request.run_id
+        if outcome.input_rows != plan.published_rows:
+            raise LakegateError(
+                f"gold run {run_id}: counted {outcome.input_rows} silver rows, the published"
+                f" version {plan.latest.version} has {plan.published_rows}; no _SUCCESS written"
+            )
+        config = dataset_config(GOLD_DATASET)
+        written = check_written(self.spark, self.lake, "gold", plan.prefix, BALANCES_SCHEMA, config)
+        computed = sum(outcome.rows_by_partition.values())
+        if sum(written.by_partition.values()) != computed:
+            raise LakegateError(
+                f"gold run {run_id}: {sum(written.by_partition.values())} rows written,"
+                f" {computed} computed; no _SUCCESS written"
+            )
+        return written
+
+    def summarize(self, plan: GoldPlan, outcome: GoldOutcome, written: Written) -> RunSummary:
+        request, config = self.request, dataset_config(GOLD_DATASET)
+        ended = self.now()
+        seconds = (ended - plan.started).total_seconds()
+        gold_latest = pointer.read_latest(self.lake["gold"], GOLD_DATASET)
+        return RunSummary(
+            run_id=request.run_id,
+            dataset=GOLD_DATASET,
+            schema_v=GOLD_SCHEMA_V,
+            run_type="scheduled",
+            input_window={"from": plan.months[0].label, "to": plan.months[-1].label},
+            # No bronze input: every month the run covers is in "partitions" (accounts
+            # carry their balance forward, so no month between the first and the last is
+            # empty).
+            input_files=[],
+            source_files=plan.files,
+            source={
+                "dataset": request.source,
+                "version": plan.latest.version,
+                "manifest": plan.latest.manifest,
+                "rows": plan.published_rows,
+            },
+            code_version=request.code_version,
+            started_at=iso_utc(plan.started),
+            ended_at=iso_utc(ended),
+            duration_seconds=round(seconds, 3),
+            input_rows=outcome.input_rows,
+            valid_rows_count=sum(written.by_partition.values()),
+            **no_failed_rows(),
+            circuit_breaker_triggers=0,
+            rows_per_second=round(outcome.input_rows / seconds, 3) if seconds > 0 else 0.0,
+            missing_partitions=0,
+            publication=metrics.publication_state(
+                ended,
+                gold_latest.published_at if gold_latest else None,
+                gold_latest.version if gold_latest else None,
+            ),
+            accounts_by_partition={
+                f"year={r.year}/month={r.month}": r.accounts for r in outcome.per_month
+            },
+            partitions=partitions_written(
+                written.keys, plan.prefix, outcome.rows_by_partition, written.totals
+            ),
+            control_totals={"by": config.control_totals[0], "sum_of": config.control_totals[1]},
+            execution_arn=request.execution_arn,
+        )
+
+    def finish(self, summary: RunSummary) -> RunSummary:
+        return write_success(self.lake, "gold", summary, self.cloudwatch, "gold_summary")
+
+
 def run_gold(
     spark: SparkSession,
     lake: Lake,
@@ -65,88 +198,4 @@ def run_gold(
     cloudwatch=None,
 ) -> RunSummary:
     """Build month-end balances from the published silver version; returns _SUCCESS."""
-    started = now()
-    config = dataset_config(GOLD_DATASET)
-    prefix = layout.run_prefix(GOLD_DATASET, GOLD_SCHEMA_V, request.run_id)
-    if next(iter(lake["gold"].list(prefix)), None) is not None:
-        raise Refused(f"run_id {request.run_id} already has output at {lake['gold'].uri(prefix)}")
-    latest, version = published_silver(lake, request.source)
-    months = sorted(Month.from_partition(p) for p in version.partitions)
-    files = [key for p in sorted(version.partitions) for key in version.partitions[p].files]
-    published_rows = sum(content.rows for content in version.partitions.values())
-
-    silver = sparkio.read_parquet_files(
-        spark, [lake["silver"].uri(k) for k in files], GOLD_SOURCE_SCHEMA
-    )
-    balances = (
-        silver.transform(gold.monthly_movements)
-        .transform(gold.month_end_balances(months[-1], request.run_id))
-        .persist(StorageLevel.MEMORY_AND_DISK)
-    )
-    try:
-        per_month = gold.balance_counts(balances).collect()  # one row per month
-        sparkio.write_partitioned(balances, lake["gold"].uri(prefix), ["CustomerID", "Currency"])
-    finally:
-        balances.unpersist()
-
-    rows_by_partition = {f"year={r.year}/month={r.month}": r.rows for r in per_month}
-    input_rows = sum(r.transactions for r in per_month)
-    if input_rows != published_rows:
-        raise LakegateError(
-            f"gold run {request.run_id}: counted {input_rows} silver rows, the published"
-            f" version {latest.version} has {published_rows}; no _SUCCESS written"
-        )
-    keys = parquet_files(lake, "gold", prefix)
-    totals = written_totals(spark, lake, "gold", keys, BALANCES_SCHEMA, config)
-    written = sum(t["rows"] for ts in totals.values() for t in ts)
-    if written != sum(rows_by_partition.values()):
-        raise LakegateError(
-            f"gold run {request.run_id}: {written} rows written, {sum(rows_by_partition.values())}"
-            " computed; no _SUCCESS written"
-        )
-    ended = now()
-    gold_latest = pointer.read_latest(lake["gold"], GOLD_DATASET)
-    summary = RunSummary(
-        run_id=request.run_id,
-        dataset=GOLD_DATASET,
-        schema_v=GOLD_SCHEMA_V,
-        run_type="scheduled",
-        input_window={"from": months[0].label, "to": months[-1].label},
-        # No bronze input: every month the run covers is in "partitions" (accounts carry
-        # their balance forward, so no month between the first and the last is empty).
-        input_files=[],
-        source_files=files,
-        source={
-            "dataset": request.source,
-            "version": latest.version,
-            "manifest": latest.manifest,
-            "rows": published_rows,
-        },
-        code_version=request.code_version,
-        started_at=iso_utc(started),
-        ended_at=iso_utc(ended),
-        duration_seconds=round((ended - started).total_seconds(), 3),
-        input_rows=input_rows,
-        valid_rows_count=written,
-        **no_failed_rows(),
-        circuit_breaker_triggers=0,
-        rows_per_second=(
-            round(input_rows / (ended - started).total_seconds(), 3) if ended > started else 0.0
-        ),
-        missing_partitions=0,
-        publication=metrics.publication_state(
-            ended,
-            gold_latest.published_at if gold_latest else None,
-            gold_latest.version if gold_latest else None,
-        ),
-        accounts_by_partition={f"year={r.year}/month={r.month}": r.accounts for r in per_month},
-        partitions=partitions_written(keys, prefix, rows_by_partition, totals),
-        control_totals={"by": config.control_totals[0], "sum_of": config.control_totals[1]},
-        execution_arn=request.execution_arn,
-    )
-    body = summary.to_json()
-    lake["gold"].write_bytes(
-        layout.success_key(GOLD_DATASET, GOLD_SCHEMA_V, request.run_id), body, if_none_match=True
-    )
-    emit(summary, cloudwatch, "gold_summary")
-    return summary
+    return execute(GoldBuild(spark, lake, request, now, cloudwatch))

@@ -7,12 +7,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from pyspark import StorageLevel
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 
 from glue_jobs import parsing, sparkio, transforms
+from glue_jobs.run import (
+    Written,
+    check_written,
+    emit,
+    execute,
+    iso_utc,
+    parquet_files,
+    partitions_written,
+    phase,
+    refuse_existing,
+    utc_now,
+    write_success,
+)
 from glue_jobs.schemas import (
     CONDEMNED_SCHEMA,
     FAILED_ROW_KEYS_SCHEMA,
@@ -33,7 +46,7 @@ from lakegate import (
     schema_versions,
 )
 from lakegate.config import DatasetConfig
-from lakegate.errors import BadArgument, CircuitBreakerTripped, LakegateError, Refused
+from lakegate.errors import BadArgument, CircuitBreakerTripped, LakegateError
 from lakegate.faults import crash_point
 from lakegate.ids import Month, MonthWindow, RunType, validate_run_id, validate_run_type
 from lakegate.storage import Lake
@@ -75,31 +88,17 @@ def select_files(files: list[bronze.BronzeFile], request: IngestRequest) -> list
     return [by_key[key] for key in sorted(set(request.input_files))]
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def iso_utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def _refuse_existing(lake: Lake, request: IngestRequest) -> None:
     ds, run_id = request.config.name, request.run_id
-    prefixes = [
-        ("silver", layout.run_prefix(ds, request.config.schema_v, run_id)),
-        ("quarantine", layout.quarantine_run_prefix(ds, run_id)),
-        ("quarantine", layout.condemned_run_prefix(ds, run_id)),
-    ]
-    for bucket, prefix in prefixes:
-        if next(iter(lake[bucket].list(prefix)), None) is not None:
-            raise Refused(
-                f"run_id {run_id} already has output at {lake[bucket].uri(prefix)}:"
-                " a rerun needs a new run_id"
-            )
-
-
-def parquet_files(lake: Lake, bucket: str, prefix: str) -> list[str]:
-    return [o.key for o in lake[bucket].list(prefix) if o.key.endswith(".parquet")]
+    refuse_existing(
+        lake,
+        run_id,
+        [
+            ("silver", layout.run_prefix(ds, request.config.schema_v, run_id)),
+            ("quarantine", layout.quarantine_run_prefix(ds, run_id)),
+            ("quarantine", layout.condemned_run_prefix(ds, run_id)),
+        ],
+    )
 
 
 def _prior_failure_files(
@@ -120,38 +119,6 @@ def _prior_failure_files(
                 if layout.partition_under(key, prefix) in wanted:
                     keys.append(key)
     return keys
-
-
-def partitions_written(
-    silver_keys: list[str],
-    prefix: str,
-    rows_by_partition: dict[str, int],
-    totals: dict[str, list[dict]] | None = None,
-) -> list[dict]:
-    """Each written partition with its rows, files and (when given) control totals."""
-    files: dict[str, list[str]] = {}
-    for key in silver_keys:
-        files.setdefault(layout.partition_under(key, prefix), []).append(key)
-    written = []
-    for p in sorted(set(files) | set(rows_by_partition)):
-        entry = {
-            "partition": p,
-            "rows": rows_by_partition.get(p, 0),
-            "files": sorted(files.get(p, [])),
-        }
-        if totals is not None:
-            entry["totals"] = totals.get(p, [])
-        written.append(entry)
-    return written
-
-
-def written_totals(
-    spark: SparkSession, lake: Lake, bucket: str, keys: list[str], schema, config: DatasetConfig
-) -> dict[str, list[dict]]:
-    """The control totals of written files, per partition (metrics.control_totals)."""
-    by, amount = config.control_totals
-    found = sparkio.control_totals(spark, [lake[bucket].uri(k) for k in keys], schema, by, amount)
-    return metrics.control_totals(found)
 
 
 def prepare(lake: Lake, request: IngestRequest) -> list[bronze.BronzeFile]:
@@ -209,6 +176,316 @@ def _breaker(
     return breaker.over_threshold(distinct, cfg.breaker_threshold)
 
 
+@dataclass(frozen=True)
+class IngestPlan:
+    """What one ingestion run reads and where it writes, decided before Spark runs."""
+
+    started: datetime
+    files: list[bronze.BronzeFile]
+    kind: RunType
+    latest: pointer.Latest | None  # the published version when the run started
+    published_uris: list[str]  # accepted rows within the look-back, minus replaced months
+    refs: list[catalog.RunRef]  # every run so far, listed once
+    prior_uris: list[str]  # earlier failures within the look-back
+    silver: str  # the run's prefixes
+    quarantine: str
+    condemned: str
+
+
+@dataclass(frozen=True)
+class Frames:
+    """The run's persisted frames: validated once, read by every count and write."""
+
+    validated: DataFrame
+    found: transforms.Lookups
+    notable: DataFrame
+
+    def unpersist(self) -> None:
+        self.notable.unpersist()
+        self.found.unpersist()
+        self.validated.unpersist()
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    row_metrics: dict
+    valid_by_partition: dict[str, int]
+    tripped: dict[str, int]  # error types over the breaker's threshold; {} when not
+
+
+@dataclass
+class Ingestion:
+    """The steps of one ingestion run (glue_jobs.run.execute gives their order)."""
+
+    spark: SparkSession
+    lake: Lake
+    request: IngestRequest
+    now: Callable[[], datetime] = utc_now
+    cloudwatch: object = None
+    files: list[bronze.BronzeFile] | None = None
+
+    def plan(self) -> IngestPlan:
+        """What is already accepted: the published version minus the partitions this
+        run replaces, within the look-back (SPEC §6); and earlier failures, for attempt
+        counts."""
+        started = self.now()
+        request, lake = self.request, self.lake
+        cfg, ds = request.config, request.config.name
+        files = prepare(lake, request) if self.files is None else self.files
+        lookback = MonthWindow(request.window.first.plus(-cfg.lookback_months), request.window.last)
+        kind = RunType(request.run_type)
+        replaced = set(request.window.months()) if kind.replaces_partitions else set()
+        latest = pointer.read_latest(lake["silver"], ds)
+        published_months = [m for m in lookback.months() if m not in replaced]
+        refs = catalog.silver_runs(lake, ds, cfg.known_schema_versions)
+        return IngestPlan(
+            started=started,
+            files=files,
+            kind=kind,
+            latest=latest,
+            published_uris=[
+                lake["silver"].uri(key)
+                for key in pointer.published_files(lake["silver"], latest, published_months)
+            ],
+            refs=refs,
+            prior_uris=[
+                lake["quarantine"].uri(k)
+                for k in _prior_failure_files(lake, request, lookback.months(), refs)
+            ],
+            silver=layout.run_prefix(ds, cfg.schema_v, request.run_id),
+            quarantine=layout.quarantine_run_prefix(ds, request.run_id),
+            condemned=layout.condemned_run_prefix(ds, request.run_id),
+        )
+
+    def frames(self, plan: IngestPlan) -> Frames:
+        """Bronze read once, parsed and validated once, persisted; the duplicate and
+        attempt lookups; the rows that are not plainly valid (about 2%), classified once
+        with their messages and histories."""
+        spark, lake, request = self.spark, self.lake, self.request
+        cfg = request.config
+        published = sparkio.read_parquet_files(spark, plan.published_uris, PUBLISHED_KEYS_SCHEMA)
+        prior = sparkio.read_parquet_files(spark, plan.prior_uris, PRIOR_FAILURES_SCHEMA)
+        # The audited releases of condemned TransactionIDs: a few small documents.
+        released = spark.createDataFrame(
+            releases.released_at(releases.read_releases(lake["silver"], cfg.name)),
+            RELEASES_SCHEMA,
+        )
+        lines = parsing.bronze_lines(
+            sparkio.read_bronze(spark, [lake["bronze"].uri(f.key) for f in plan.files]),
+            schema_versions.columns(cfg.schema_v),
+        )
+        validated = lines.transform(transforms.validate(cfg.currencies)).persist(
+            StorageLevel.MEMORY_AND_DISK
+        )
+        found = transforms.lookups(
+            validated, published, prior, released, {f.key: f.modified for f in plan.files}
+        ).persist()
+        notable = validated.transform(
+            transforms.notable_rows(cfg.currencies, found, request.run_id, plan.started)
+        ).persist(StorageLevel.MEMORY_AND_DISK)
+        return Frames(validated, found, notable)
+
+    def count(self, plan: IngestPlan, frames: Frames) -> dict:
+        """Rows read per partition and the failed rows per outcome and error type: the
+        run's row metrics (lakegate.metrics). Each phase is materialised under its own
+        name, so the Spark UI and the event log tell what the run spent its time on
+        (bench.eventlog reads them)."""
+        phase(self.spark, "read and validate bronze")
+        rows_read = {
+            f"year={r.year}/month={r.month}": r.rows
+            for r in transforms.partition_rows(frames.validated).collect()
+        }
+        phase(self.spark, "duplicate checks and earlier failures")
+        for frame in frames.found.frames():
+            frame.count()
+        phase(self.spark, "classify and count the failed rows")
+        counted = [
+            metrics.CountRow(
+                r.outcome,
+                r.error_type,
+                f"year={r.year}/month={r.month}",
+                r.rows,
+                r.attempt_sum,
+                r.retry_of,
+            )
+            for r in transforms.outcome_counts(frames.notable).collect()
+        ]
+        row_metrics = metrics.summarize_counts(metrics.with_plain_valid(counted, rows_read))
+        if not plan.kind.resubmits:
+            # Only a retry run re-submits corrected rows. In a backfill, a TransactionID
+            # seen in quarantine before is usually the accepted original of a duplicate.
+            row_metrics["retried_from"] = {}
+        return row_metrics
+
+    def write(self, plan: IngestPlan, frames: Frames, tripped: dict[str, int]) -> None:
+        """Quarantine and condemned rows; silver unless the breaker tripped."""
+        spark, lake, request = self.spark, self.lake, self.request
+        phase(spark, "write quarantine")
+        sparkio.write_partitioned(
+            frames.notable.transform(transforms.quarantine_rows(request.run_id, plan.started)),
+            lake["quarantine"].uri(plan.quarantine),
+            ["source_file", "source_line"],
+        )
+        phase(spark, "write condemned")
+        sparkio.write_partitioned(
+            frames.notable.transform(transforms.condemned_rows(request.run_id, plan.started)),
+            lake["quarantine"].uri(plan.condemned),
+            ["source_file", "source_line"],
+        )
+        crash_point("ingest:after_quarantine")
+        if tripped:
+            return
+        phase(spark, "write silver")
+        sparkio.write_partitioned(
+            frames.validated.transform(transforms.valid_rows(frames.found)).transform(
+                transforms.silver_rows(request.run_id, request.config.schema_v)
+            ),
+            lake["silver"].uri(plan.silver),
+            # Rows stay in the order they were read (file, line): a sort by
+            # TransactionID cost a quarter of the write (docs/performance.md).
+            [],
+            unique=("TransactionID", "row_hash"),
+        )
+
+    def work(self, plan: IngestPlan) -> IngestOutcome:
+        frames = self.frames(plan)
+        try:
+            row_metrics = self.count(plan, frames)
+            crash_point("ingest:after_classify")
+            tripped = _breaker(
+                self.spark, self.lake, self.request, plan.started, self.now(), row_metrics,
+                frames.notable,
+            )  # fmt: skip
+            self.write(plan, frames, tripped)
+        finally:
+            frames.unpersist()
+        crash_point("ingest:after_silver")
+        valid_by_partition = row_metrics.pop("valid_rows_by_partition")
+        return IngestOutcome(row_metrics, valid_by_partition, tripped)
+
+    def verify(self, plan: IngestPlan, outcome: IngestOutcome) -> Written:
+        """Everything that was classified must be in storage: count what was written."""
+        spark, lake, request = self.spark, self.lake, self.request
+        phase(spark, "check rows written")
+        schema = SILVER_SCHEMAS[request.config.schema_v]
+        silver = check_written(spark, lake, "silver", plan.silver, schema, request.config)
+        failed = [
+            lake["quarantine"].uri(k) for k in parquet_files(lake, "quarantine", plan.quarantine)
+        ]
+        condemned = [
+            lake["quarantine"].uri(k) for k in parquet_files(lake, "quarantine", plan.condemned)
+        ]
+        written = {
+            "valid_rows_count": sum(silver.by_partition.values()),
+            "quarantined_rows_count": sparkio.count_rows(spark, failed, QUARANTINE_SCHEMA),
+            "condemned_rows_count": sparkio.count_rows(spark, condemned, CONDEMNED_SCHEMA),
+        }
+        expected = {k: outcome.row_metrics[k] for k in written}
+        by_partition = outcome.valid_by_partition
+        if outcome.tripped:  # a halted run writes no silver
+            expected["valid_rows_count"] = 0
+            by_partition = {}
+        if written != expected or silver.by_partition != {
+            p: n for p, n in by_partition.items() if n
+        }:
+            raise LakegateError(
+                f"run {request.run_id}: rows written {written} (per partition"
+                f" {silver.by_partition}) differ from rows classified {expected} (per"
+                f" partition {by_partition}); no _SUCCESS written"
+            )
+        spark.sparkContext.setJobDescription(None)  # type: ignore[arg-type]  # clears it
+        return silver
+
+    def summarize(self, plan: IngestPlan, outcome: IngestOutcome, written: Written) -> RunSummary:
+        request, lake, cfg = self.request, self.lake, self.request.config
+        ended = self.now()
+        duration = (ended - plan.started).total_seconds()
+        row_metrics = outcome.row_metrics
+        summary = RunSummary(
+            run_id=request.run_id,
+            dataset=cfg.name,
+            schema_v=cfg.schema_v,
+            run_type=request.run_type,
+            input_window=request.window.to_dict(),
+            input_files=[f.key for f in plan.files],
+            code_version=request.code_version,
+            started_at=iso_utc(plan.started),
+            ended_at=iso_utc(ended),
+            duration_seconds=round(duration, 3),
+            **row_metrics,
+            circuit_breaker_triggers=len(outcome.tripped),
+            rows_per_second=round(row_metrics["input_rows"] / duration, 3) if duration else 0.0,
+            missing_partitions=None,
+            publication=self.publication(plan, ended),
+            partitions=(
+                partitions_written(
+                    written.keys, plan.silver, outcome.valid_by_partition, written.totals
+                )
+                if not outcome.tripped
+                else []
+            ),
+            control_totals={"by": cfg.control_totals[0], "sum_of": cfg.control_totals[1]},
+            execution_arn=request.execution_arn,
+            quarantine_location=lake["quarantine"].uri(plan.quarantine),
+            condemned_location=lake["quarantine"].uri(plan.condemned),
+            thresholds={
+                "breaker_threshold": cfg.breaker_threshold,
+                "breaker_window_minutes": cfg.breaker_window_minutes,
+                "max_quarantine_rate": cfg.max_quarantine_rate,
+                "lookback_months": cfg.lookback_months,
+            },
+        )
+        if outcome.tripped:
+            summary = summary.but(
+                halted={"tripped": outcome.tripped, "threshold": cfg.breaker_threshold}
+            )
+        # None for a halted run: it wrote no partition by design.
+        return summary.but(
+            missing_partitions=metrics.missing_partitions(summary, cfg.partition_grace_days)
+        )
+
+    def publication(self, plan: IngestPlan, ended: datetime) -> dict:
+        """How old the published version is, and how long runs have waited for a
+        decision (the freshness and unpromoted-data alarms)."""
+        cfg, lake, latest = self.request.config, self.lake, plan.latest
+        gold_latest = (
+            pointer.read_latest(lake["gold"], cfg.gold_dataset) if cfg.gold_dataset else None
+        )
+        waiting = catalog.waiting_since(
+            plan.refs,
+            datetime.fromisoformat(latest.published_at) if latest else None,
+            {r for runs in (latest.partitions.values() if latest else []) for r in runs},
+            catalog.audit_subjects(lake["silver"], cfg.name, "reject"),
+        )
+        return metrics.publication_state(
+            ended,
+            latest.published_at if latest else None,
+            latest.version if latest else None,
+            gold_latest.published_at if gold_latest else None,
+            has_gold=cfg.gold_dataset is not None,
+            waiting_since=waiting,
+        )
+
+    def finish(self, summary: RunSummary) -> RunSummary:
+        """A halted run records _HALTED.json and raises; any other writes _SUCCESS last."""
+        cfg, lake, run_id = self.request.config, self.lake, self.request.run_id
+        if summary.get("halted"):
+            lake["quarantine"].write_bytes(
+                layout.halted_key(cfg.name, run_id), summary.to_json(), if_none_match=True
+            )
+            emit(summary, self.cloudwatch, "run_halted", cfg.gold_dataset)
+            details = ", ".join(f"{t} {n}" for t, n in summary["halted"]["tripped"].items())
+            raise CircuitBreakerTripped(
+                f"circuit breaker: run {run_id} halted, more than {cfg.breaker_threshold} rows"
+                " (distinct file lines)"
+                f" failed within {cfg.breaker_window_minutes} min ({details}); see"
+                f" {lake['quarantine'].uri(layout.halted_key(cfg.name, run_id))}"
+            )
+        crash_point("ingest:before_success")
+        return write_success(lake, "silver", summary, self.cloudwatch, "run_summary",
+                             cfg.gold_dataset)  # fmt: skip
+
+
 def run_ingest(
     spark: SparkSession,
     lake: Lake,
@@ -222,231 +499,4 @@ def run_ingest(
     `files`: the result of prepare() when the caller ran it already. Raises SchemaError
     before anything is written when a header is wrong, and CircuitBreakerTripped (after
     recording the halt) when the breaker trips."""
-    started = now()
-    cfg, ds = request.config, request.config.name
-    files = prepare(lake, request) if files is None else files
-
-    # What is already accepted: the published version minus the partitions this run
-    # replaces, within the look-back (SPEC §6); and earlier failures for attempt counts.
-    lookback = MonthWindow(request.window.first.plus(-cfg.lookback_months), request.window.last)
-    kind = RunType(request.run_type)
-    replaced = set(request.window.months()) if kind.replaces_partitions else set()
-    latest = pointer.read_latest(lake["silver"], ds)
-    published_months = [m for m in lookback.months() if m not in replaced]
-    published_uris = [
-        lake["silver"].uri(key)
-        for key in pointer.published_files(lake["silver"], latest, published_months)
-    ]
-    published = sparkio.read_parquet_files(spark, published_uris, PUBLISHED_KEYS_SCHEMA)
-    # Every run so far, listed once: earlier failures, and the runs awaiting a decision.
-    refs = catalog.silver_runs(lake, ds, cfg.known_schema_versions)
-    prior_uris = [
-        lake["quarantine"].uri(k)
-        for k in _prior_failure_files(lake, request, lookback.months(), refs)
-    ]
-    prior = sparkio.read_parquet_files(spark, prior_uris, PRIOR_FAILURES_SCHEMA)
-    # The audited releases of condemned TransactionIDs: a few small documents.
-    released = spark.createDataFrame(
-        releases.released_at(releases.read_releases(lake["silver"], ds)), RELEASES_SCHEMA
-    )
-
-    lines = parsing.bronze_lines(
-        sparkio.read_bronze(spark, [lake["bronze"].uri(f.key) for f in files]),
-        schema_versions.columns(cfg.schema_v),
-    )
-    # The one persisted frame: parsed and validated once, then read by the duplicate
-    # checks, the counts and the three writes.
-    validated = lines.transform(transforms.validate(cfg.currencies)).persist(
-        StorageLevel.MEMORY_AND_DISK
-    )
-    found = transforms.lookups(
-        validated, published, prior, released, {f.key: f.modified for f in files}
-    ).persist()
-    # The rows that are not plainly valid (about 2%): classified once with their
-    # messages and histories, persisted, counted, and read by both failure writes.
-    notable = validated.transform(
-        transforms.notable_rows(cfg.currencies, found, request.run_id, started)
-    ).persist(StorageLevel.MEMORY_AND_DISK)
-    try:
-        # Each phase is materialised under its own name, so the Spark UI and the event
-        # log tell what the run spent its time on (bench.eventlog reads them).
-        phase(spark, "read and validate bronze")
-        rows_read = {
-            f"year={r.year}/month={r.month}": r.rows
-            for r in transforms.partition_rows(validated).collect()
-        }
-        phase(spark, "duplicate checks and earlier failures")
-        for frame in found.frames():
-            frame.count()
-        phase(spark, "classify and count the failed rows")
-        counted = [
-            metrics.CountRow(
-                r.outcome,
-                r.error_type,
-                f"year={r.year}/month={r.month}",
-                r.rows,
-                r.attempt_sum,
-                r.retry_of,
-            )
-            for r in transforms.outcome_counts(notable).collect()
-        ]
-        row_metrics = metrics.summarize_counts(metrics.with_plain_valid(counted, rows_read))
-        if not kind.resubmits:
-            # Only a retry run re-submits corrected rows. In a backfill, a TransactionID
-            # seen in quarantine before is usually the accepted original of a duplicate.
-            row_metrics["retried_from"] = {}
-        crash_point("ingest:after_classify")
-        tripped = _breaker(spark, lake, request, started, now(), row_metrics, notable)
-
-        q_prefix = layout.quarantine_run_prefix(ds, request.run_id)
-        c_prefix = layout.condemned_run_prefix(ds, request.run_id)
-        s_prefix = layout.run_prefix(ds, cfg.schema_v, request.run_id)
-        phase(spark, "write quarantine")
-        sparkio.write_partitioned(
-            notable.transform(transforms.quarantine_rows(request.run_id, started)),
-            lake["quarantine"].uri(q_prefix),
-            ["source_file", "source_line"],
-        )
-        phase(spark, "write condemned")
-        sparkio.write_partitioned(
-            notable.transform(transforms.condemned_rows(request.run_id, started)),
-            lake["quarantine"].uri(c_prefix),
-            ["source_file", "source_line"],
-        )
-        crash_point("ingest:after_quarantine")
-        if not tripped:
-            phase(spark, "write silver")
-            sparkio.write_partitioned(
-                validated.transform(transforms.valid_rows(found)).transform(
-                    transforms.silver_rows(request.run_id, cfg.schema_v)
-                ),
-                lake["silver"].uri(s_prefix),
-                # Rows stay in the order they were read (file, line): a sort by
-                # TransactionID cost a quarter of the write (docs/performance.md).
-                [],
-                unique=("TransactionID", "row_hash"),
-            )
-    finally:
-        notable.unpersist()
-        found.unpersist()
-        validated.unpersist()
-
-    crash_point("ingest:after_silver")
-    # Everything that was classified must be in storage: count what was written.
-    phase(spark, "check rows written")
-    silver_keys = parquet_files(lake, "silver", s_prefix)
-    totals = written_totals(spark, lake, "silver", silver_keys, SILVER_SCHEMAS[cfg.schema_v], cfg)
-    written_by_partition = {p: sum(t["rows"] for t in ts) for p, ts in totals.items()}
-    written = {
-        "valid_rows_count": sum(written_by_partition.values()),
-        "quarantined_rows_count": sparkio.count_rows(
-            spark,
-            [lake["quarantine"].uri(k) for k in parquet_files(lake, "quarantine", q_prefix)],
-            QUARANTINE_SCHEMA,
-        ),
-        "condemned_rows_count": sparkio.count_rows(
-            spark,
-            [lake["quarantine"].uri(k) for k in parquet_files(lake, "quarantine", c_prefix)],
-            CONDEMNED_SCHEMA,
-        ),
-    }
-    expected_written = {k: row_metrics[k] for k in written}
-    valid_by_partition = row_metrics.pop("valid_rows_by_partition")
-    if tripped:  # a halted run writes no silver
-        expected_written["valid_rows_count"] = 0
-        valid_by_partition = {}
-    if written != expected_written or written_by_partition != {
-        p: n for p, n in valid_by_partition.items() if n
-    }:
-        raise LakegateError(
-            f"run {request.run_id}: rows written {written} (per partition"
-            f" {written_by_partition}) differ from rows classified {expected_written} (per"
-            f" partition {valid_by_partition}); no _SUCCESS written"
-        )
-
-    spark.sparkContext.setJobDescription(None)  # type: ignore[arg-type]  # clears it
-    ended = now()
-    gold_latest = pointer.read_latest(lake["gold"], cfg.gold_dataset) if cfg.gold_dataset else None
-    waiting = catalog.waiting_since(
-        refs,
-        datetime.fromisoformat(latest.published_at) if latest else None,
-        {r for runs in (latest.partitions.values() if latest else []) for r in runs},
-        catalog.audit_subjects(lake["silver"], ds, "reject"),
-    )
-    duration = (ended - started).total_seconds()
-    summary = RunSummary(
-        run_id=request.run_id,
-        dataset=ds,
-        schema_v=cfg.schema_v,
-        run_type=request.run_type,
-        input_window=request.window.to_dict(),
-        input_files=[f.key for f in files],
-        code_version=request.code_version,
-        started_at=iso_utc(started),
-        ended_at=iso_utc(ended),
-        duration_seconds=round(duration, 3),
-        **row_metrics,
-        circuit_breaker_triggers=len(tripped),
-        rows_per_second=round(row_metrics["input_rows"] / duration, 3) if duration else 0.0,
-        missing_partitions=None,
-        publication=metrics.publication_state(
-            ended,
-            latest.published_at if latest else None,
-            latest.version if latest else None,
-            gold_latest.published_at if gold_latest else None,
-            has_gold=cfg.gold_dataset is not None,
-            waiting_since=waiting,
-        ),
-        partitions=(
-            partitions_written(silver_keys, s_prefix, valid_by_partition, totals)
-            if not tripped
-            else []
-        ),
-        control_totals={"by": cfg.control_totals[0], "sum_of": cfg.control_totals[1]},
-        execution_arn=request.execution_arn,
-        quarantine_location=lake["quarantine"].uri(q_prefix),
-        condemned_location=lake["quarantine"].uri(c_prefix),
-        thresholds={
-            "breaker_threshold": cfg.breaker_threshold,
-            "breaker_window_minutes": cfg.breaker_window_minutes,
-            "max_quarantine_rate": cfg.max_quarantine_rate,
-            "lookback_months": cfg.lookback_months,
-        },
-    )
-    if tripped:
-        summary = summary.but(halted={"tripped": tripped, "threshold": cfg.breaker_threshold})
-    # None for a halted run: it wrote no partition by design.
-    summary = summary.but(
-        missing_partitions=metrics.missing_partitions(summary, cfg.partition_grace_days)
-    )
-    body = summary.to_json()
-    if tripped:
-        lake["quarantine"].write_bytes(
-            layout.halted_key(ds, request.run_id), body, if_none_match=True
-        )
-        emit(summary, cloudwatch, "run_halted", cfg.gold_dataset)
-        details = ", ".join(f"{t} {n}" for t, n in tripped.items())
-        raise CircuitBreakerTripped(
-            f"circuit breaker: run {request.run_id} halted, more than {cfg.breaker_threshold} rows"
-            " (distinct file lines)"
-            f" failed within {cfg.breaker_window_minutes} min ({details}); see"
-            f" {lake['quarantine'].uri(layout.halted_key(ds, request.run_id))}"
-        )
-    crash_point("ingest:before_success")
-    # _SUCCESS last: its presence is what makes the run visible to promotion.
-    lake["silver"].write_bytes(
-        layout.success_key(ds, cfg.schema_v, request.run_id), body, if_none_match=True
-    )
-    emit(summary, cloudwatch, "run_summary", cfg.gold_dataset)
-    return summary
-
-
-def phase(spark: SparkSession, name: str) -> None:
-    """Name the Spark jobs that follow (the Spark UI's description column)."""
-    spark.sparkContext.setJobDescription(f"lakegate: {name}")
-
-
-def emit(summary: RunSummary, cloudwatch, event: str, gold_dataset: str | None = None) -> None:
-    metrics.emit_log(summary, event)
-    if cloudwatch is not None:
-        metrics.publish_cloudwatch(cloudwatch, summary, gold_dataset)
+    return execute(Ingestion(spark, lake, request, now, cloudwatch, files))
