@@ -99,6 +99,8 @@ def test_ingest_command_prints_the_summary_and_the_next_step(spark, tmp_path: Pa
     assert "_SUCCESS: file://" in out
     assert "make promote RUN_ID=cli-run" in out
     assert "Traceback" not in capsys.readouterr().err
+    # The command ran on the tests' session, whose settings it left as they were.
+    assert spark.conf.get("spark.sql.shuffle.partitions") == "4"
 
 
 @pytest.mark.parametrize(
