@@ -12,7 +12,6 @@ parts both jobs share.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
@@ -66,9 +65,6 @@ def utc_now() -> datetime:
 
 def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-Clock = Callable[[], datetime]
 
 
 def refuse_existing(lake: Lake, run_id: str, outputs: list[tuple[str, str]]) -> None:
