@@ -1,8 +1,14 @@
-"""Every Spark schema Lakegate reads or writes. Reads pass these; tests build from them."""
+"""Every Spark schema Lakegate reads or writes. Reads pass these; tests build from them.
+
+What a published run holds comes from the dataset registry (lakegate/datasets.json, which
+the Glue catalog's tables are made from too); the rest is the job's own bookkeeping.
+"""
 
 from pyspark.sql.types import (
     ArrayType,
     BooleanType,
+    DataType,
+    DateType,
     DecimalType,
     IntegerType,
     LongType,
@@ -12,7 +18,29 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from lakegate import schema_versions
+from lakegate import datasets, schema_versions
+from lakegate.datasets import Column
+
+SIMPLE_TYPES: dict[str, DataType] = {
+    "string": StringType(),
+    "int": IntegerType(),
+    "bigint": LongType(),
+    "timestamp": TimestampType(),
+    "date": DateType(),
+}
+
+
+def spark_type(name: str) -> DataType:
+    """The Spark type of a registry (catalog) type name: its simpleString()."""
+    decimal = datasets.TYPE.fullmatch(name)
+    if decimal and decimal.group(1):
+        return DecimalType(int(decimal.group(1)), int(decimal.group(2)))
+    return SIMPLE_TYPES[name]
+
+
+def fields(columns: tuple[Column, ...]) -> list[StructField]:
+    return [StructField(c.name, spark_type(c.type)) for c in columns]
+
 
 AMOUNT_TYPE = DecimalType(18, 2)
 
@@ -35,28 +63,14 @@ RETRY_HISTORY = ArrayType(HISTORY_ENTRY)
 
 PARTITION_FIELDS = [StructField("year", StringType()), StructField("month", StringType())]
 
-SILVER_SCHEMA = StructType(
-    [
-        StructField("TransactionID", StringType()),
-        StructField("CustomerID", StringType()),
-        StructField("TransactionAmount", AMOUNT_TYPE),
-        StructField("Currency", StringType()),
-        StructField("TransactionTimestamp", TimestampType()),
-        StructField("source_file", StringType()),
-        StructField("source_line", IntegerType()),
-        StructField("row_hash", StringType()),
-        StructField("run_id", StringType()),
-        *PARTITION_FIELDS,
-    ]
-)
-
-# Silver schema v2 adds the nullable Channel (lakegate.schema_versions); v1 runs lack it.
+# Silver, per schema version of the transactions dataset: its typed values, then the
+# lineage (source_file, source_line, row_hash, run_id); v2 adds the nullable Channel.
+TRANSACTIONS = datasets.dataset("transactions")
 SILVER_SCHEMAS = {
-    "v1": SILVER_SCHEMA,
-    "v2": StructType(
-        [*SILVER_SCHEMA.fields[:5], StructField("Channel", StringType()), *SILVER_SCHEMA.fields[5:]]
-    ),
+    v: StructType([*fields(TRANSACTIONS.published_columns(v)), *PARTITION_FIELDS])
+    for v in TRANSACTIONS.schema_versions
 }
+SILVER_SCHEMA = SILVER_SCHEMAS["v1"]
 
 QUARANTINE_SCHEMA = StructType(
     [
@@ -96,15 +110,7 @@ GOLD_SOURCE_SCHEMA = StructType(
     ]
 )
 BALANCES_SCHEMA = StructType(
-    [
-        StructField("CustomerID", StringType()),
-        StructField("Currency", StringType()),
-        StructField("balance", BALANCE_TYPE),
-        StructField("movement", BALANCE_TYPE),
-        StructField("transaction_count", LongType()),
-        StructField("run_id", StringType()),
-        *PARTITION_FIELDS,
-    ]
+    [*fields(datasets.dataset("account_balances").published_columns()), *PARTITION_FIELDS]
 )
 
 # What duplicate detection reads of published silver: two columns (Parquet pruning).

@@ -1,22 +1,22 @@
-"""Per-dataset settings: currency allow-list and thresholds (SPEC §2, §5, §7)."""
+"""Per-dataset settings: currency allow-list and thresholds (SPEC §2, §5, §7), as the
+registry (lakegate/datasets.json) gives them; a run may override some (dataset_config)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
 
+from lakegate.datasets import DATASETS as REGISTRY
+from lakegate.datasets import Dataset, dataset
 from lakegate.errors import BadArgument
 from lakegate.ids import validate_dataset, validate_schema_v
-
-DEFAULT_CURRENCIES = ("EUR", "USD", "GBP", "CHF", "JPY")
-# What the gold job (glue_jobs/gold_job.py) builds from published transactions.
-GOLD_DATASET = "account_balances"
 
 
 @dataclass(frozen=True)
 class DatasetConfig:
     name: str
-    currencies: tuple[str, ...] = DEFAULT_CURRENCIES
+    # The currency allow-list (CURRENCY_ERROR for a code not in it).
+    currencies: tuple[str, ...] = ()
     # Circuit breaker: more than this many rows of one error type within the window halts.
     breaker_threshold: int = 100
     breaker_window_minutes: int = 60
@@ -62,17 +62,27 @@ class DatasetConfig:
             raise BadArgument(f"dataset {self.name} must live in silver or gold, not {self.bucket}")
 
 
-DATASETS: dict[str, DatasetConfig] = {
-    "transactions": DatasetConfig("transactions", gold_dataset=GOLD_DATASET),
-    # Gold month-end balances (glue_jobs/gold_job.py), promoted like silver runs.
-    GOLD_DATASET: DatasetConfig(
-        GOLD_DATASET, bucket="gold", control_totals=("Currency", "balance")
-    ),
-}
+def _registered(entry: Dataset) -> DatasetConfig:
+    return DatasetConfig(
+        entry.name,
+        schema_v=entry.schema_v,
+        known_schema_versions=entry.schema_versions,
+        bucket=entry.bucket,
+        gold_dataset=entry.gold,
+        **dict(entry.settings),
+    )
+
+
+# Every registered dataset's settings (lakegate/datasets.json).
+DATASETS: dict[str, DatasetConfig] = {name: _registered(d) for name, d in REGISTRY.items()}
+# The transactions allow-list (the demo's and the tests' data use it).
+DEFAULT_CURRENCIES = DATASETS["transactions"].currencies
+# What the gold job (glue_jobs/gold_job.py) builds from published transactions.
+GOLD_DATASET = DATASETS["transactions"].gold_dataset or ""
 
 
 def dataset_config(name: str, **overrides) -> DatasetConfig:
-    """The registered settings of a dataset (defaults for an unregistered name), overridden."""
-    base = DATASETS.get(validate_dataset(name)) or DatasetConfig(name)
+    """The registered settings of a dataset, overridden (BadArgument if not registered)."""
+    base = DATASETS[dataset(name).name]
     given = {key: value for key, value in overrides.items() if value is not None}
     return replace(base, **given) if given else base

@@ -11,20 +11,13 @@ registry, before it could be deployed (check_additive).
 
 from __future__ import annotations
 
+from lakegate.datasets import dataset
 from lakegate.errors import SchemaError
 
-V1 = (
-    ("TransactionID", "string"),
-    ("CustomerID", "string"),
-    ("TransactionAmount", "decimal(18,2)"),
-    ("Currency", "string"),
-    ("TransactionTimestamp", "timestamp"),
-)
-SCHEMA_VERSIONS: dict[str, tuple[tuple[str, str], ...]] = {
-    "v1": V1,
-    # v2: the sales channel of the transaction (e.g. "card", "online"); null for v1 rows.
-    "v2": (*V1, ("Channel", "string")),
-}
+# The transactions dataset's versions, from the registry (lakegate/datasets.json). The
+# validation path (glue_jobs.rules, transforms) is written for its columns.
+SCHEMA_VERSIONS: dict[str, tuple[tuple[str, str], ...]] = dataset("transactions").versions()
+V1 = SCHEMA_VERSIONS["v1"]
 # Columns every version has and every row must fill (NULL_VALUE_ERROR otherwise).
 REQUIRED_COLUMNS = tuple(name for name, _ in V1)
 

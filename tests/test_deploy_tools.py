@@ -187,6 +187,10 @@ def test_the_build_is_named_with_version_and_commit(built):
         metadata = wheel.read(f"lakegate-{version}.dist-info/METADATA").decode()
     assert f"Version: {version}" in metadata
     assert {"lakegate_cli/cli.py", "glue_jobs/job.py", "promotion/publisher.py"} <= set(members)
+    # The data files the job and the promoter read at import (the dataset registry, the
+    # alarm definitions, the job's logging).
+    assert {"lakegate/datasets.json", "lakegate/alerts.json"} <= set(members)
+    assert "glue_jobs/log4j2.properties" in members
     assert not any(m.startswith(("tests/", "tools/", "bench/")) for m in members)
 
 

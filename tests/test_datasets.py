@@ -1,0 +1,132 @@
+"""The dataset registry (lakegate/datasets.json): what derives from it, and how a bad
+entry is refused (one line naming the dataset and the field)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lakegate import config, datasets, schema_versions
+from lakegate.datasets import DatasetDefinitionError
+from lakegate.errors import BadArgument
+
+
+def _registry() -> dict:
+    return json.loads(datasets.DEFINITIONS.read_text())
+
+
+def _load(tmp_path: Path, change) -> None:
+    body = _registry()
+    change(body)
+    path = tmp_path / "datasets.json"
+    path.write_text(json.dumps(body))
+    datasets.load(path)
+
+
+def test_the_schema_versions_are_the_registered_columns_up_to_each_version():
+    transactions = datasets.dataset("transactions")
+    v1 = (
+        ("TransactionID", "string"),
+        ("CustomerID", "string"),
+        ("TransactionAmount", "decimal(18,2)"),
+        ("Currency", "string"),
+        ("TransactionTimestamp", "timestamp"),
+    )
+    versions, required = schema_versions.SCHEMA_VERSIONS, schema_versions.REQUIRED_COLUMNS
+    assert versions == {"v1": v1, "v2": (*v1, ("Channel", "string"))}
+    assert required == tuple(n for n, _ in v1)
+    assert [c.name for c in transactions.published_columns("v1")] == [
+        *(n for n, _ in v1),
+        "source_file",
+        "source_line",
+        "row_hash",
+        "run_id",
+    ]
+    assert transactions.key == ("TransactionID",)
+
+
+def test_the_settings_come_from_the_registry():
+    transactions = config.dataset_config("transactions")
+    assert transactions.currencies == ("EUR", "USD", "GBP", "CHF", "JPY")
+    assert transactions.gold_dataset == config.GOLD_DATASET == "account_balances"
+    assert transactions.known_schema_versions == ("v1", "v2")
+    assert (transactions.breaker_threshold, transactions.lookback_months) == (100, 3)
+    gold = config.dataset_config(config.GOLD_DATASET)
+    assert gold.bucket == "gold" and gold.control_totals == ("Currency", "balance")
+    assert config.dataset_config("transactions", breaker_threshold=5).breaker_threshold == 5
+
+
+def test_an_unregistered_dataset_is_refused_naming_the_registered_ones():
+    with pytest.raises(BadArgument, match=r"'fx_rates' is not registered .*account_balances"):
+        config.dataset_config("fx_rates")
+    with pytest.raises(BadArgument):
+        datasets.dataset("../transactions")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda b: b["datasets"]["transactions"]["columns"][2].update(type="money"),
+            r"dataset transactions: column TransactionAmount has type 'money'",
+        ),
+        (
+            lambda b: b["datasets"]["transactions"]["columns"].insert(
+                0, {"name": "Late", "type": "string", "since": "v2"}
+            ),
+            r"dataset transactions: columns of a later schema version must come after",
+        ),
+        (
+            lambda b: b["datasets"]["transactions"]["columns"][5].update(since="v3"),
+            r"dataset transactions: column Channel is since an unknown version",
+        ),
+        (
+            lambda b: b["datasets"]["transactions"].update(key=["Channel"]),
+            r"dataset transactions: key \['Channel'\] must name columns of schema v1",
+        ),
+        (
+            lambda b: b["datasets"]["transactions"]["columns"].append(
+                {"name": "Currency", "type": "string", "since": "v2"}
+            ),
+            r"dataset transactions: columns \['Currency'\] repeated",
+        ),
+        (
+            lambda b: b["datasets"]["transactions"]["settings"].update(currency=["EUR"]),
+            r"dataset transactions: unknown settings \['currency'\]",
+        ),
+        (
+            lambda b: b["datasets"]["transactions"].update(schema_v="v3"),
+            r"dataset transactions: schema_v 'v3' is not one of its schema_versions",
+        ),
+        (
+            lambda b: b["datasets"]["transactions"].update(gold="transactions"),
+            r"dataset transactions: gold 'transactions' must be a gold dataset",
+        ),
+        (
+            lambda b: (
+                b["datasets"]["account_balances"].pop("source"),
+                b["datasets"]["transactions"].pop("gold"),
+            ),
+            r"dataset account_balances: gold without a source",
+        ),
+        (
+            lambda b: b["datasets"]["transactions"]["columns"].append(
+                {"name": "run_id", "type": "string", "since": "v2"}
+            ),
+            r"dataset transactions: a column has the name of a lineage column",
+        ),
+    ],
+)
+def test_a_bad_entry_is_refused_naming_the_dataset_and_field(tmp_path, change, message):
+    with pytest.raises(DatasetDefinitionError, match=message) as refused:
+        _load(tmp_path, change)
+    assert "\n" not in str(refused.value)
+
+
+def test_the_registry_as_shipped_loads():
+    lineage, found = datasets.load()
+    assert set(found) == {"transactions", "account_balances"}
+    assert [c.name for c in lineage] == ["source_file", "source_line", "row_hash", "run_id"]
+    assert found["transactions"].ingested and not found["account_balances"].ingested
