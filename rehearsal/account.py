@@ -18,7 +18,7 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
-from lakegate import alerts, aws
+from lakegate import alerts, aws, datasets
 from lakegate.asl import render as render_asl
 from rehearsal import definitions, emulation, jars
 from rehearsal.roles import TEMPLATES, Place, deployer_policy, role_policy
@@ -254,14 +254,20 @@ class Account:
         glue = self.client("glue", "admin")
         database = aws.glue_database(self.place.env, self.place.name_prefix)
         glue.create_database(DatabaseInput={"Name": database})
-        for table, bucket in ((self.place.dataset, "silver"), ("account_balances", "gold")):
+        # The tables infra/modules/glue/tables.tf makes: the dataset and its gold, each
+        # with the columns of its registry entry (lakegate/datasets.json).
+        ingested = datasets.dataset(self.place.dataset)
+        for table in (ingested, datasets.dataset(ingested.gold or "")):
             glue.create_table(
                 DatabaseName=database,
                 TableInput={
-                    "Name": table,
+                    "Name": table.name,
+                    "Description": table.description,
                     "StorageDescriptor": {
-                        "Columns": [],
-                        "Location": f"s3://{self.place.buckets[bucket]}/{table}/current/",
+                        "Columns": [
+                            {"Name": c.name, "Type": c.type} for c in table.published_columns()
+                        ],
+                        "Location": f"s3://{self.place.buckets[table.bucket]}/{table.name}/current/",
                     },
                     "PartitionKeys": [
                         {"Name": "year", "Type": "string"},

@@ -213,26 +213,60 @@ def test_glue_names_match_what_the_cli_looks_up():
     glue = text(INFRA / "modules/glue")
     assert 'database = replace(local.name, "-", "_")' in glue
     assert aws.glue_database("dev", "acme-lake") == "acme_lake_dev"
-    assert "name          = each.key" in glue and "(var.dataset) = {" in glue
+    assert "name          = each.key" in glue
     assert 'name     = "${local.name}-ingest"' in text(INFRA / "modules/orchestration")
     assert aws.state_machine_name("dev", "acme-lake") == "acme-lake-dev-ingest"
 
 
-def test_the_catalog_table_has_the_silver_columns():
-    table = resources(INFRA / "modules/glue")[("aws_glue_catalog_table", "published")]
-    (columns,) = [
-        b["silver_columns"]
-        for b in parsed(INFRA / "modules/glue")["locals"]
-        if "silver_columns" in b
-    ]
-    columns = hcl2.loads(f"x = {columns[2:-1]}\n")["x"] if isinstance(columns, str) else columns
-    declared = [(unquote(c["name"]), unquote(c["type"])) for c in columns]
+def _rendered_tables(dataset: str) -> dict:
+    """infra/modules/glue/tables.tf evaluated by terraform itself (no provider needed),
+    in a scratch copy laid out as the repository is, for `var.dataset` = dataset."""
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        module = Path(scratch, "infra/modules/glue")
+        module.mkdir(parents=True)
+        shutil.copy(INFRA / "modules/glue/tables.tf", module)
+        (module / "variables.tf").write_text('variable "dataset" {\n  type = string\n}\n')
+        Path(scratch, "lakegate").symlink_to(ROOT / "lakegate")
+        run = {"cwd": module, "capture_output": True, "text": True, "check": True}
+        subprocess.run(["terraform", "init", "-backend=false", "-input=false"], **run)
+        shown = subprocess.run(
+            ["terraform", "console", "-var", f"dataset={dataset}"],
+            input="jsonencode(local.tables)\n",
+            **run,
+        ).stdout
+    return json.loads(json.loads(shown))
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform binary on this machine")
+def test_the_catalog_tables_have_the_columns_the_jobs_write():
+    from glue_jobs.schemas import BALANCES_SCHEMA
+
     partition_names = {f.name for f in PARTITION_FIELDS}
-    newest = list(SILVER_SCHEMAS.values())[-1]
-    expected = [
-        (f.name, f.dataType.simpleString()) for f in newest.fields if f.name not in partition_names
-    ]
-    assert declared == expected
+
+    def stored(schema):
+        return [
+            {"name": f.name, "type": f.dataType.simpleString()}
+            for f in schema.fields
+            if f.name not in partition_names
+        ]
+
+    tables = _rendered_tables("transactions")
+    assert set(tables) == {"transactions", "account_balances"}
+    assert tables["transactions"]["bucket"] == "silver"
+    assert tables["transactions"]["columns"] == stored(list(SILVER_SCHEMAS.values())[-1])
+    assert tables["account_balances"]["bucket"] == "gold"
+    assert tables["account_balances"]["columns"] == stored(BALANCES_SCHEMA)
+
+
+def test_the_catalog_tables_are_those_of_the_registry():
+    table = resources(INFRA / "modules/glue")[("aws_glue_catalog_table", "published")]
+    assert unquote(table["for_each"]) == "${local.tables}"
+    assert 'jsondecode(file("${path.module}/../../../lakegate/datasets.json"))' in text(
+        INFRA / "modules/glue"
+    )
     keys = [unquote(k["name"]) for k in table["partition_keys"]]
     assert keys == [f.name for f in PARTITION_FIELDS]
     descriptor = table["storage_descriptor"][0]
@@ -279,26 +313,6 @@ def test_each_job_gets_every_argument_its_entry_script_requires(job_name, script
     groups = resources(glue)[("aws_cloudwatch_log_group", "job")]
     assert unquote(groups["name"]) == "${local.log_group_prefix}/${each.key}"
     assert "error" in groups["for_each"] and "output" in groups["for_each"]
-
-
-def test_the_gold_table_has_the_balance_columns():
-    from glue_jobs.schemas import BALANCES_SCHEMA
-
-    glue = INFRA / "modules/glue"
-    (columns,) = [b["balance_columns"] for b in parsed(glue)["locals"] if "balance_columns" in b]
-    partition_names = {f.name for f in PARTITION_FIELDS}
-    assert [(unquote(c["name"]), unquote(c["type"])) for c in columns] == [
-        (f.name, f.dataType.simpleString())
-        for f in BALANCES_SCHEMA.fields
-        if f.name not in partition_names
-    ]
-    source = text(glue)
-    assert re.search(
-        r'account_balances = \{\s*bucket\s*= "gold"\s*columns\s*= local\.balance_columns', source
-    )
-    assert re.search(
-        r'\(var\.dataset\) = \{\s*bucket\s*= "silver"\s*columns\s*= local\.silver_columns', source
-    )
 
 
 def test_oidc_roles_trust_only_this_repository_and_audience():

@@ -2,42 +2,6 @@ locals {
   name     = "${var.name_prefix}-${var.environment}"
   database = replace(local.name, "-", "_") # lakegate.aws.glue_catalog: lakegate_<env>
   code     = "s3://${var.bucket_names["artifacts"]}/glue/${var.code_version}"
-  # Columns of silver in its newest schema version (glue_jobs/schemas.py SILVER_SCHEMAS,
-  # without the partition columns); tests/test_infra.py compares them. Parquet is read by
-  # name, so files of older versions give null for the columns they lack.
-  silver_columns = [
-    { name = "TransactionID", type = "string" },
-    { name = "CustomerID", type = "string" },
-    { name = "TransactionAmount", type = "decimal(18,2)" },
-    { name = "Currency", type = "string" },
-    { name = "TransactionTimestamp", type = "timestamp" },
-    { name = "Channel", type = "string" },
-    { name = "source_file", type = "string" },
-    { name = "source_line", type = "int" },
-    { name = "row_hash", type = "string" },
-    { name = "run_id", type = "string" },
-  ]
-  # Gold month-end balances (glue_jobs/schemas.py BALANCES_SCHEMA without partitions).
-  balance_columns = [
-    { name = "CustomerID", type = "string" },
-    { name = "Currency", type = "string" },
-    { name = "balance", type = "decimal(38,2)" },
-    { name = "movement", type = "decimal(38,2)" },
-    { name = "transaction_count", type = "bigint" },
-    { name = "run_id", type = "string" },
-  ]
-  tables = {
-    (var.dataset) = {
-      bucket      = "silver"
-      columns     = local.silver_columns
-      description = "Published ${var.dataset} (every schema version), maintained by the Lakegate promoter"
-    }
-    account_balances = {
-      bucket      = "gold"
-      columns     = local.balance_columns
-      description = "Published month-end balances per account and currency, maintained by the Lakegate promoter"
-    }
-  }
   # Both jobs' logs: system and Spark logs in <prefix>/error, the script's own output in
   # <prefix>/output (created here, KMS-encrypted, with a retention).
   log_group_prefix = "/aws-glue/jobs/${local.name}-jobs"
