@@ -17,6 +17,7 @@ from typing import NoReturn
 
 from lakegate import __version__, layout
 from lakegate.config import GOLD_DATASET, dataset_config
+from lakegate.datasets import DATASETS
 from lakegate.errors import BadArgument, LakegateError
 from lakegate.ids import RUN_TYPES, Month, MonthWindow, new_run_id, validate_run_id
 from lakegate.storage import Lake
@@ -34,7 +35,10 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--dataset", default="transactions", help="dataset name (default transactions)"
+        "--dataset",
+        default="transactions",
+        choices=sorted(DATASETS),
+        help="a dataset of lakegate/datasets.json (default transactions)",
     )
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
@@ -60,6 +64,17 @@ def lake_label(args: argparse.Namespace) -> str:
 
 
 # ingest -------------------------------------------------------------------------------
+def _ingested(args: argparse.Namespace) -> str:
+    """The --dataset of a command that ingests bronze: a silver dataset, not a gold one."""
+    if not DATASETS[args.dataset].ingested:
+        ingested = ", ".join(sorted(n for n, d in DATASETS.items() if d.ingested))
+        raise BadArgument(
+            f"{args.dataset} is built by lakegate gold from {DATASETS[args.dataset].source},"
+            f" not ingested from bronze: --dataset takes one of {ingested} here"
+        )
+    return args.dataset
+
+
 def _window(args: argparse.Namespace) -> MonthWindow:
     first = Month.parse(args.year, args.month)
     if (args.to_year is None) != (args.to_month is None):
@@ -72,7 +87,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from lakegate_cli.javacheck import ensure_java17
 
     config = dataset_config(
-        args.dataset,
+        _ingested(args),
         breaker_threshold=args.breaker_threshold,
         max_quarantine_rate=args.max_quarantine_rate,
         lookback_months=args.lookback_months,
@@ -129,6 +144,7 @@ def cmd_gold(args: argparse.Namespace) -> int:
     from lakegate_cli.javacheck import ensure_java17
     from lakegate_cli.report import gold_summary_text
 
+    _ingested(args)
     if args.env:
         return _gold_on_aws(args)
     request = GoldRequest(
@@ -242,6 +258,7 @@ def cmd_quarantine_retry(args: argparse.Namespace) -> int:
     from lakegate.corrections import file_corrections
 
     now = datetime.now(UTC)
+    _ingested(args)
     month = Month.parse(args.year, args.month) if args.year or args.month else None
     lake = open_lake(args)
     filed = file_corrections(lake, args.dataset, [Path(f) for f in args.files], now, month)
@@ -293,6 +310,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     machine (the execution name is the run id)."""
     from datetime import UTC, datetime
 
+    _ingested(args)
     month = Month.parse(args.year, args.month)
     run_id = (
         validate_run_id(args.run_id) if args.run_id else new_run_id(datetime.now(UTC), "backfill")
