@@ -41,7 +41,9 @@ def injections() -> list[tuple[str, list[str]]]:
         cases.append((f"dataset {bad!r} (ingest)", ["ingest", *MONTH, "--dataset", bad]))
     # A gold dataset is built by `lakegate gold`, never ingested from bronze.
     for command in (["ingest", *MONTH], ["backfill", *MONTH], ["gold"]):
-        cases.append((f"gold dataset ({command[0]})", [*command, "--dataset", "account_balances"]))
+        cases.append(
+            (f"dataset of gold ({command[0]})", [*command, "--dataset", "account_balances"])
+        )
     for key in ["../../etc/passwd", "/etc/passwd", "transactions/year=2024/month=03/../../x.csv"]:
         cases.append(
             (f"input file {key!r}", ["ingest", *MONTH, "--run-type", "retry", "--input-file", key])

@@ -110,7 +110,10 @@ def test_ingest_command_prints_the_summary_and_the_next_step(spark, tmp_path: Pa
         (["--year", "24", "--month", "3"], "year '24' is not valid"),
         (["--month", "3"], "the following arguments are required: --year"),
         (["--year", "2024", "--month", "3", "--run-id", "../x"], "run_id '../x' is not valid"),
-        (["--year", "2024", "--month", "3", "--dataset", "Bad/Name"], "dataset 'Bad/Name'"),
+        (
+            ["--year", "2024", "--month", "3", "--dataset", "Bad/Name"],
+            "--dataset: invalid choice: 'Bad/Name' (choose from 'account_balances',",
+        ),
     ],
 )
 def test_bad_arguments_give_one_line_and_exit_2(tmp_path: Path, args, message):
