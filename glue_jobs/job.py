@@ -274,14 +274,12 @@ class Ingestion:
             sparkio.read_bronze(spark, [lake["bronze"].uri(f.key) for f in plan.files]),
             schema_versions.columns(cfg.schema_v),
         )
-        validated = lines.transform(transforms.validate(cfg.currencies)).persist(
-            StorageLevel.MEMORY_AND_DISK
-        )
+        validated = lines.transform(transforms.validate(cfg)).persist(StorageLevel.MEMORY_AND_DISK)
         found = transforms.lookups(
             validated, published, prior, released, {f.key: f.modified for f in plan.files}
         ).persist()
         notable = validated.transform(
-            transforms.notable_rows(cfg.currencies, found, request.run_id, plan.started)
+            transforms.notable_rows(cfg, found, request.run_id, plan.started)
         ).persist(StorageLevel.MEMORY_AND_DISK)
         return Frames(validated, found, notable)
 

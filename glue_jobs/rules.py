@@ -1,16 +1,22 @@
 """Validation rules as data (SPEC §3): a name, an error class, a predicate, a message.
 
-A row's error is the first rule that fails, in the order of `value_rules`; the duplicate
-classes come after, judged in transforms.with_duplicate_classes among rows that pass these.
-Columns are built lazily (a SparkSession must be active), so rules hold factories.
+The rules follow from a dataset's registry entry (lakegate/datasets.json): its columns,
+their types, the allow-list a column names and the column that must fall in the file's
+bronze month. A row's error is the first rule that fails, in the order of
+`value_rules`; the duplicate classes come after, judged in
+transforms.with_duplicate_classes among rows that pass these. Columns are built lazily
+(a SparkSession must be active), so rules hold factories.
 
-Rule order:
+Rule order (for transactions, in brackets):
  1. MALFORMED_ROW       the line is not a record (quoting, field count, encoding)
- 2. NULL_VALUE_ERROR    a required value is missing (in column order)
- 3. TYPE_ERROR          TransactionAmount is not a decimal(18,2) literal
- 4. TYPE_ERROR          TransactionTimestamp is not an ISO-8601 time
- 5. CURRENCY_ERROR      Currency is not in the dataset's allow-list
- 6. PARTITION_MISMATCH  the UTC timestamp is outside the file's bronze month
+ 2. NULL_VALUE_ERROR    a required value (the first schema version's) is missing, in
+                        column order
+ 3. TYPE_ERROR          a typed value is not of its type's documented form, in column
+                        order [TransactionAmount a decimal(18,2) literal, then
+                        TransactionTimestamp an ISO-8601 time]
+ 4. CURRENCY_ERROR      a value is not in the allow-list its column names [Currency]
+ 5. PARTITION_MISMATCH  the month_of column, in UTC, is outside the file's bronze month
+                        [TransactionTimestamp]
 """
 
 from __future__ import annotations
@@ -22,11 +28,21 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from glue_jobs.parsing import trimmed
-from glue_jobs.schemas import AMOUNT_TYPE
-from lakegate.bronze import INPUT_COLUMNS
+from glue_jobs.schemas import spark_type
+from lakegate import datasets
+from lakegate.config import DatasetConfig
+from lakegate.datasets import Dataset
 
-# Optional sign, 1-16 integer digits, optionally a point and one or two decimals.
-AMOUNT_PATTERN = r"^[+-]?[0-9]{1,16}(\.[0-9]{1,2})?$"
+
+def decimal_pattern(precision: int, scale: int) -> str:
+    """A decimal(p,s) literal: optional sign, 1 to p-s integer digits, optionally a point
+    and 1 to s decimals."""
+    fraction = rf"(\.[0-9]{{1,{scale}}})?" if scale else ""
+    return rf"^[+-]?[0-9]{{1,{precision - scale}}}{fraction}$"
+
+
+# The transactions amount, decimal(18,2) (the benchmark's reference engines use it).
+AMOUNT_PATTERN = decimal_pattern(18, 2)
 # Date, 'T' or space, time, optional fraction (at most microseconds), optional Z or offset.
 TIMESTAMP_PATTERN = (
     r"^([0-9]{4}-[0-9]{2}-[0-9]{2})[T ]([0-9]{2}:[0-9]{2}:[0-9]{2})"
@@ -38,6 +54,11 @@ SHOWN_CHARS = 80
 def value(name: str) -> str:
     """The trimmed value of an input column."""
     return f"v_{name}"
+
+
+def typed(name: str) -> str:
+    """The typed value of an input column (null where the text is not of its form)."""
+    return f"t_{name}"
 
 
 def shown(column: Column) -> Column:
@@ -75,33 +96,64 @@ def _utc(local: str, hhmm: str) -> Column:
     )
 
 
-def with_typed_values(df: DataFrame) -> DataFrame:
-    """Trimmed values, the amount as decimal(18,2) and the timestamp in UTC (null when
-    the text is not of the documented form), and the row hash over the trimmed values."""
-    step = df.select("*", *[trimmed(F.col(n)).alias(value(n)) for n in INPUT_COLUMNS])
-    amount_text = F.col(value("TransactionAmount"))
-    ts_text = F.col(value("TransactionTimestamp"))
-    step = step.select("*", _zone_at(ts_text).alias("_ts_at"))
-    at = F.col("_ts_at")
-    step = step.select(
-        "*",
-        F.when(at > 0, ts_text.substr(F.lit(1), at - 1)).otherwise(ts_text).alias("_ts_local"),
-        _offset_hhmm(ts_text, at).alias("_ts_hhmm"),
-    )
-    hash_input = F.concat_ws(
-        "\x1f", *[F.coalesce(F.col(value(n)), F.lit("")) for n in INPUT_COLUMNS]
-    )
-    return step.select(
-        *[c for c in step.columns if not c.startswith("_ts_")],
-        F.when(amount_text.rlike(AMOUNT_PATTERN), amount_text.cast(AMOUNT_TYPE)).alias("amount"),
-        # The pattern decides what is accepted; Spark's own string-to-timestamp cast
-        # (a hand-written parser, no formatter) reads the local date and time of every
-        # text the pattern accepts, and _utc() applies the offset.
-        F.when(ts_text.rlike(TIMESTAMP_PATTERN), _utc("_ts_local", "_ts_hhmm")).alias("event_ts"),
-        F.sha2(F.when(F.col("malformed").isNull(), hash_input).otherwise(F.col("line")), 256).alias(
-            "row_hash"
-        ),
-    )
+def _decimal(text: Column, type_name: str) -> Column:
+    decimal = datasets.TYPE.fullmatch(type_name)
+    assert decimal is not None and decimal.group(1)
+    pattern = decimal_pattern(int(decimal.group(1)), int(decimal.group(2)))
+    return F.when(text.rlike(pattern), text.cast(spark_type(type_name)))
+
+
+def with_typed_values(dataset: Dataset) -> Callable[[DataFrame], DataFrame]:
+    """Trimmed values of the required columns, each typed one typed (decimals exact,
+    timestamps in UTC; null when the text is not of the documented form), and the row
+    hash over the trimmed values."""
+    names = [c.name for c in dataset.required]
+    times = [c.name for c in dataset.required if c.type == "timestamp"]
+
+    def apply(df: DataFrame) -> DataFrame:
+        step = df.select("*", *[trimmed(F.col(n)).alias(value(n)) for n in names])
+        step = step.select("*", *[_zone_at(F.col(value(n))).alias(f"_ts_at_{n}") for n in times])
+        step = step.select(
+            "*",
+            *[
+                part
+                for n in times
+                for part in (
+                    F.when(
+                        F.col(f"_ts_at_{n}") > 0,
+                        F.col(value(n)).substr(F.lit(1), F.col(f"_ts_at_{n}") - 1),
+                    )
+                    .otherwise(F.col(value(n)))
+                    .alias(f"_ts_local_{n}"),
+                    _offset_hhmm(F.col(value(n)), F.col(f"_ts_at_{n}")).alias(f"_ts_hhmm_{n}"),
+                )
+            ],
+        )
+        hash_input = F.concat_ws("\x1f", *[F.coalesce(F.col(value(n)), F.lit("")) for n in names])
+        typed_values = []
+        for c in dataset.required:
+            text = F.col(value(c.name))
+            if c.type.startswith("decimal"):
+                typed_values.append(_decimal(text, c.type).alias(typed(c.name)))
+            elif c.type == "timestamp":
+                # The pattern decides what is accepted; Spark's own string-to-timestamp
+                # cast (a hand-written parser, no formatter) reads the local date and
+                # time of every text the pattern accepts, and _utc() applies the offset.
+                typed_values.append(
+                    F.when(
+                        text.rlike(TIMESTAMP_PATTERN),
+                        _utc(f"_ts_local_{c.name}", f"_ts_hhmm_{c.name}"),
+                    ).alias(typed(c.name))
+                )
+        return step.select(
+            *[c for c in step.columns if not c.startswith("_ts_")],
+            *typed_values,
+            F.sha2(
+                F.when(F.col("malformed").isNull(), hash_input).otherwise(F.col("line")), 256
+            ).alias("row_hash"),
+        )
+
+    return apply
 
 
 @dataclass(frozen=True)
@@ -121,8 +173,55 @@ def _missing(name: str) -> Rule:
     )
 
 
-def value_rules(currencies: tuple[str, ...]) -> list[Rule]:
-    allowed = ", ".join(currencies)
+def _of_type(column: datasets.Column) -> Rule:
+    name = column.name
+    if column.type == "timestamp":
+        form = "an ISO-8601 date and time"
+    else:
+        decimal = datasets.TYPE.fullmatch(column.type)
+        assert decimal is not None and decimal.group(1)
+        digits, scale = int(decimal.group(1)) - int(decimal.group(2)), int(decimal.group(2))
+        form = f"a decimal with at most {digits} integer digits and {scale} decimals"
+    return Rule(
+        f"{name}_is_{column.type.split('(')[0]}",
+        "TYPE_ERROR",
+        lambda: F.col(typed(name)).isNull(),
+        lambda: F.format_string(f"{name} %s is not {form}", shown(F.col(value(name)))),
+    )
+
+
+def _allowed(name: str, values: tuple[str, ...]) -> Rule:
+    listed = ", ".join(values)
+    return Rule(
+        f"{name}_allowed",
+        "CURRENCY_ERROR",
+        lambda: ~F.col(value(name)).isin(*values),
+        lambda: F.format_string(f"{name} %s is not one of {listed}", shown(F.col(value(name)))),
+    )
+
+
+def _in_bronze_month(name: str) -> Rule:
+    return Rule(
+        "in_bronze_month",
+        "PARTITION_MISMATCH",
+        lambda: (
+            (F.year(typed(name)) != F.col("year").cast("int"))
+            | (F.month(typed(name)) != F.col("month").cast("int"))
+        ),
+        lambda: F.format_string(
+            f"{name} %s is %s in UTC, outside the file's month %s-%s",
+            shown(F.col(value(name))),
+            F.date_format(typed(name), "yyyy-MM"),
+            F.col("year"),
+            F.col("month"),
+        ),
+    )
+
+
+def value_rules(config: DatasetConfig) -> list[Rule]:
+    """The dataset's value rules in order, its allow-lists from `config`."""
+    dataset = datasets.dataset(config.name)
+    required = dataset.required
     return [
         Rule(
             "well_formed_line",
@@ -130,49 +229,10 @@ def value_rules(currencies: tuple[str, ...]) -> list[Rule]:
             lambda: F.col("malformed").isNotNull(),
             lambda: F.format_string("line is not a record: %s", F.col("malformed")),
         ),
-        *[_missing(name) for name in INPUT_COLUMNS],
-        Rule(
-            "amount_is_decimal",
-            "TYPE_ERROR",
-            lambda: F.col("amount").isNull(),
-            lambda: F.format_string(
-                "TransactionAmount %s is not a decimal with at most 16 integer digits and"
-                " 2 decimals",
-                shown(F.col(value("TransactionAmount"))),
-            ),
-        ),
-        Rule(
-            "timestamp_is_iso8601",
-            "TYPE_ERROR",
-            lambda: F.col("event_ts").isNull(),
-            lambda: F.format_string(
-                "TransactionTimestamp %s is not an ISO-8601 date and time",
-                shown(F.col(value("TransactionTimestamp"))),
-            ),
-        ),
-        Rule(
-            "currency_allowed",
-            "CURRENCY_ERROR",
-            lambda: ~F.col(value("Currency")).isin(*currencies),
-            lambda: F.format_string(
-                f"Currency %s is not one of {allowed}", shown(F.col(value("Currency")))
-            ),
-        ),
-        Rule(
-            "in_bronze_month",
-            "PARTITION_MISMATCH",
-            lambda: (
-                (F.year("event_ts") != F.col("year").cast("int"))
-                | (F.month("event_ts") != F.col("month").cast("int"))
-            ),
-            lambda: F.format_string(
-                "TransactionTimestamp %s is %s in UTC, outside the file's month %s-%s",
-                shown(F.col(value("TransactionTimestamp"))),
-                F.date_format("event_ts", "yyyy-MM"),
-                F.col("year"),
-                F.col("month"),
-            ),
-        ),
+        *[_missing(c.name) for c in required],
+        *[_of_type(c) for c in required if c.type != "string"],
+        *[_allowed(c.name, getattr(config, c.allowed)) for c in required if c.allowed],
+        *([_in_bronze_month(dataset.month_of)] if dataset.month_of else []),
     ]
 
 

@@ -25,9 +25,12 @@ from glue_jobs.schemas import (
     QUARANTINE_SCHEMA,
     SILVER_SCHEMA,
     SILVER_SCHEMAS,
+    TRANSACTIONS,
 )
+from lakegate import datasets
 from lakegate.attempts import MAX_ATTEMPTS
 from lakegate.bronze import INPUT_COLUMNS
+from lakegate.config import DatasetConfig
 from lakegate.metrics import CONDEMNED, CRITICAL_TYPES, QUARANTINED, VALID
 from lakegate.releases import LOCKING_REASONS, NOT_RELEASED_ERROR, NOT_RELEASED_REASON
 
@@ -408,15 +411,15 @@ def _raw(name: str) -> str:
     return f"_raw_{name}"
 
 
-def validate(currencies: tuple[str, ...]) -> Callable[[DataFrame], DataFrame]:
+def validate(config: DatasetConfig) -> Callable[[DataFrame], DataFrame]:
     """Bronze lines -> every line with its typed values, row hash and the first failing
     value rule: the frame the job persists, kept narrow. The line text is kept only
     where it is not a record (raw_line); a received value only where trimming changed
     it. with_received_values() restores the columns as received."""
 
     def apply(lines: DataFrame) -> DataFrame:
-        checked = lines.transform(R.with_typed_values).transform(
-            R.with_error_type(R.value_rules(currencies))
+        checked = lines.transform(R.with_typed_values(datasets.dataset(config.name))).transform(
+            R.with_error_type(R.value_rules(config))
         )
         dropped = {"line", *INPUT_COLUMNS}
         return checked.select(
@@ -485,7 +488,7 @@ def lookups(
 
 
 def _classes(
-    currencies: tuple[str, ...], found: Lookups, run_id: str, at: datetime
+    config: DatasetConfig, found: Lookups, run_id: str, at: datetime
 ) -> Callable[[DataFrame], DataFrame]:
     """After the lookups (by TransactionID, then by bronze record): the value rules'
     messages, the release lock, duplicate classes, attempt carry-forward and the
@@ -494,7 +497,7 @@ def _classes(
     def apply(joined: DataFrame) -> DataFrame:
         return (
             joined.transform(with_received_values)
-            .transform(R.with_error_message(R.value_rules(currencies)))
+            .transform(R.with_error_message(R.value_rules(config)))
             .transform(with_release_lock(found.landed))
             .transform(with_duplicate_classes)
             .transform(with_prior_attempts(run_id, at))
@@ -505,7 +508,7 @@ def _classes(
 
 
 def notable_rows(
-    currencies: tuple[str, ...], found: Lookups, run_id: str, at: datetime
+    config: DatasetConfig, found: Lookups, run_id: str, at: datetime
 ) -> Callable[[DataFrame], DataFrame]:
     """Validated lines -> the classified rows that are not plainly valid (is_notable):
     every failed row, and the valid rows that are duplicates' first occurrences or
@@ -518,7 +521,7 @@ def notable_rows(
             validated.transform(_with_id_lookups(found))
             .where(is_notable())
             .transform(_with_record_lookup(found))
-            .transform(_classes(currencies, found, run_id, at))
+            .transform(_classes(config, found, run_id, at))
         )
 
     return apply
@@ -564,11 +567,10 @@ def silver_rows(run_id: str, schema_v: str = "v1") -> Callable[[DataFrame], Data
         ]
         rows = valid.select(
             *added,
-            F.col(TID).alias("TransactionID"),
-            F.col(R.value("CustomerID")).alias("CustomerID"),
-            F.col("amount").alias("TransactionAmount"),
-            F.col(R.value("Currency")).alias("Currency"),
-            F.col("event_ts").alias("TransactionTimestamp"),
+            *[
+                F.col(R.value(c.name) if c.type == "string" else R.typed(c.name)).alias(c.name)
+                for c in TRANSACTIONS.required
+            ],
             "source_file",
             "source_line",
             "row_hash",

@@ -49,11 +49,17 @@ class DatasetDefinitionError(SchemaError):
     pass
 
 
+# Settings an allow-list rule may name (a column's "allowed"): tuples of values.
+ALLOW_LISTS = frozenset({"currencies"})
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
     type: str
     since: str = "v1"
+    # The setting listing the values this column may hold (CURRENCY_ERROR otherwise).
+    allowed: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,10 +74,17 @@ class Dataset:
     settings: tuple[tuple[str, Any], ...]
     gold: str | None = None
     source: str | None = None
+    # The column whose UTC month must be the bronze month its file is filed under.
+    month_of: str | None = None
 
     @property
     def ingested(self) -> bool:
         return self.bucket == "silver"
+
+    @property
+    def required(self) -> tuple[Column, ...]:
+        """The first version's columns: every row must fill them (NULL_VALUE_ERROR)."""
+        return self.version_columns(self.schema_versions[0])
 
     def version_columns(self, schema_v: str) -> tuple[Column, ...]:
         """The columns of one schema version: every column up to those it added."""
@@ -112,7 +125,13 @@ def _columns(where: str, given: Any) -> tuple[Column, ...]:
                 f"datasets.json: {where}: column {name} has type {type_!r}, not one of"
                 " string, int, bigint, timestamp, date, decimal(p,s)"
             )
-        found.append(Column(name, type_, spec.get("since", "v1")))
+        allowed = spec.get("allowed")
+        if allowed is not None and allowed not in ALLOW_LISTS:
+            raise DatasetDefinitionError(
+                f"datasets.json: {where}: column {name} is allowed {allowed!r}, not one of"
+                f" {', '.join(sorted(ALLOW_LISTS))}"
+            )
+        found.append(Column(name, type_, spec.get("since", "v1"), allowed))
     names = [c.name for c in found]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
@@ -147,6 +166,13 @@ def _dataset(name: str, spec: dict[str, Any], lineage: tuple[Column, ...]) -> Da
     first = {c.name for c in columns if c.since == versions[0]}
     if not key or not set(key) <= first:
         raise fail(f"key {list(key)} must name columns of schema {versions[0]}")
+    month_of = spec.get("month_of")
+    if month_of is not None and not any(
+        c.name == month_of and c.type in ("timestamp", "date") and c.name in first for c in columns
+    ):
+        raise fail(
+            f"month_of {month_of!r} must name a timestamp or date column of schema {versions[0]}"
+        )
     settings = spec.get("settings") or {}
     unknown = sorted(set(settings) - SETTINGS)
     if unknown:
@@ -164,6 +190,7 @@ def _dataset(name: str, spec: dict[str, Any], lineage: tuple[Column, ...]) -> Da
         ),
         gold=spec.get("gold"),
         source=spec.get("source"),
+        month_of=month_of,
     )
 
 

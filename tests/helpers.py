@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 from glue_jobs import parsing, transforms
 from glue_jobs.schemas import PRIOR_FAILURES_SCHEMA, PUBLISHED_KEYS_SCHEMA, RELEASES_SCHEMA
 from lakegate.bronze import INPUT_COLUMNS
-from lakegate.config import DEFAULT_CURRENCIES
+from lakegate.config import DEFAULT_CURRENCIES, dataset_config
 from lakegate.metrics import VALID
 
 HEADER = ",".join(INPUT_COLUMNS)
@@ -75,7 +75,8 @@ def validated_files(
     checks' filter through every validation step and grow to megabytes, which every
     test would pay for."""
     lines = parsing.bronze_lines(files_frame(spark, files))
-    return lines.transform(transforms.validate(currencies)).localCheckpoint()
+    config = dataset_config("transactions", currencies=currencies)
+    return lines.transform(transforms.validate(config)).localCheckpoint()
 
 
 def classify_files(
@@ -95,7 +96,8 @@ def classify_files(
     the notable rows; the others are `valid` with no error, attempt or history."""
     validated = validated_files(spark, files, currencies)
     found = lookups(spark, validated, published, prior, released, landed)
-    notable = validated.transform(transforms.notable_rows(currencies, found, run_id, RUN_AT))
+    config = dataset_config("transactions", currencies=currencies)
+    notable = validated.transform(transforms.notable_rows(config, found, run_id, RUN_AT))
     record = ["source_file", "source_line"]
     plain = (
         validated.transform(transforms.valid_rows(found))
@@ -118,7 +120,7 @@ def job_outputs(
     validated = validated_files(spark, files)
     found = lookups(spark, validated, **known)
     notable = validated.transform(
-        transforms.notable_rows(DEFAULT_CURRENCIES, found, run_id, RUN_AT)
+        transforms.notable_rows(dataset_config("transactions"), found, run_id, RUN_AT)
     )
     return (
         validated.transform(transforms.valid_rows(found))

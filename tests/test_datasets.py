@@ -117,6 +117,14 @@ def test_an_unregistered_dataset_is_refused_naming_the_registered_ones():
             ),
             r"dataset transactions: a column has the name of a lineage column",
         ),
+        (
+            lambda b: b["datasets"]["transactions"]["columns"][3].update(allowed="countries"),
+            r"dataset transactions: column Currency is allowed 'countries', not one of",
+        ),
+        (
+            lambda b: b["datasets"]["transactions"].update(month_of="Currency"),
+            r"dataset transactions: month_of 'Currency' must name a timestamp or date column",
+        ),
     ],
 )
 def test_a_bad_entry_is_refused_naming_the_dataset_and_field(tmp_path, change, message):
@@ -130,3 +138,23 @@ def test_the_registry_as_shipped_loads():
     assert set(found) == {"transactions", "account_balances"}
     assert [c.name for c in lineage] == ["source_file", "source_line", "row_hash", "run_id"]
     assert found["transactions"].ingested and not found["account_balances"].ingested
+
+
+def test_the_value_rules_follow_the_registry_in_the_documented_order():
+    """docs/validation.md rules 1-6 for transactions, built from its registry entry
+    (no SparkSession is needed until a rule's column is built)."""
+    from glue_jobs.rules import value_rules
+
+    rules = value_rules(config.dataset_config("transactions", currencies=("EUR", "USD")))
+    assert [(r.name, r.error_type) for r in rules] == [
+        ("well_formed_line", "MALFORMED_ROW"),
+        ("TransactionID_required", "NULL_VALUE_ERROR"),
+        ("CustomerID_required", "NULL_VALUE_ERROR"),
+        ("TransactionAmount_required", "NULL_VALUE_ERROR"),
+        ("Currency_required", "NULL_VALUE_ERROR"),
+        ("TransactionTimestamp_required", "NULL_VALUE_ERROR"),
+        ("TransactionAmount_is_decimal", "TYPE_ERROR"),
+        ("TransactionTimestamp_is_timestamp", "TYPE_ERROR"),
+        ("Currency_allowed", "CURRENCY_ERROR"),
+        ("in_bronze_month", "PARTITION_MISMATCH"),
+    ]

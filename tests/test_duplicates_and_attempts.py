@@ -7,7 +7,7 @@ from pyspark.sql.types import IntegerType, StringType, StructField, StructType
 from glue_jobs import transforms
 from glue_jobs.schemas import RETRY_HISTORY
 from lakegate.attempts import MAX_ATTEMPTS, attempt_for, is_exhausted
-from lakegate.config import DEFAULT_CURRENCIES
+from lakegate.config import dataset_config
 from tests.helpers import (
     MARCH,
     RUN_AT,
@@ -207,7 +207,7 @@ def test_notable_rows_are_every_row_but_the_plainly_valid(spark):
     validated = validated_files(spark, {MARCH: text})
     found = lookups(spark, validated, published, prior)
     result = validated.transform(
-        transforms.notable_rows(DEFAULT_CURRENCIES, found, "r2", RUN_AT)
+        transforms.notable_rows(dataset_config("transactions"), found, "r2", RUN_AT)
     ).select("source_line", "error_type", "outcome", "retry_of", "error_message")
     expected = spark.createDataFrame(
         [

@@ -124,7 +124,7 @@ def test_valid_amounts_are_exact_decimals(spark):
         "source_line int, outcome string, amount decimal(18,2)",
     )
     assert_df_equality(
-        result.select("source_line", "outcome", "amount"),
+        result.select("source_line", "outcome", F.col("t_TransactionAmount").alias("amount")),
         expected,
         ignore_nullable=True,
         ignore_row_order=True,
@@ -138,7 +138,7 @@ def test_invalid_amounts_are_type_errors_never_rounded(spark):
         "source_line int, error_type string, amount decimal(18,2)",
     )
     assert_df_equality(
-        result.select("source_line", "error_type", "amount"),
+        result.select("source_line", "error_type", F.col("t_TransactionAmount").alias("amount")),
         expected,
         ignore_nullable=True,
         ignore_row_order=True,
@@ -147,7 +147,7 @@ def test_invalid_amounts_are_type_errors_never_rounded(spark):
 
 def test_decimal_sums_are_exact(spark):
     text = csv_file("T1,C1,0.1,EUR,2024-03-05 10:00:00", "T2,C1,0.2,EUR,2024-03-05 10:00:00")
-    total = classify_files(spark, {MARCH: text}).agg(F.sum("amount")).collect()[0][0]
+    total = classify_files(spark, {MARCH: text}).agg(F.sum("t_TransactionAmount")).collect()[0][0]
     assert total == Decimal("0.30")
 
 
@@ -171,7 +171,9 @@ def test_timestamps_are_normalised_to_utc(spark):
     for i, (key, text, _) in enumerate(VALID_TIMESTAMPS):
         files.setdefault(key, []).append(f"T{i},C1,1.00,EUR,{text}")
     result = classify_files(spark, {k: csv_file(*v) for k, v in files.items()}).select(
-        "TransactionID", "outcome", F.date_format("event_ts", "yyyy-MM-dd HH:mm:ss.SSSSSS")
+        "TransactionID",
+        "outcome",
+        F.date_format("t_TransactionTimestamp", "yyyy-MM-dd HH:mm:ss.SSSSSS"),
     )
     expected = spark.createDataFrame(
         [
@@ -262,6 +264,7 @@ def test_a_zone_offset_is_read_as_spark_reads_the_whole_text(spark):
     compiles two regular expressions per row); the cast of the whole text is the
     reference for every text the pattern accepts, valid or not."""
     from glue_jobs import rules
+    from lakegate import datasets
 
     texts = spark.createDataFrame([(t,) for t in ZONED], "t string")
     assert texts.where(~F.col("t").rlike(rules.TIMESTAMP_PATTERN)).count() == 0
@@ -274,8 +277,9 @@ def test_a_zone_offset_is_read_as_spark_reads_the_whole_text(spark):
         ],
         F.col("t").alias("TransactionTimestamp"),
     )
-    ours = lines.transform(rules.with_typed_values).select(
-        F.col("TransactionTimestamp").alias("t"), "event_ts"
+    typed = rules.with_typed_values(datasets.dataset("transactions"))
+    ours = lines.transform(typed).select(
+        F.col("TransactionTimestamp").alias("t"), F.col("t_TransactionTimestamp").alias("event_ts")
     )
     reference = texts.select("t", F.expr("try_cast(t AS TIMESTAMP)").alias("event_ts"))
     assert reference.where(F.col("event_ts").isNull()).count() > 100  # refusals are tested too

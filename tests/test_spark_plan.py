@@ -2,7 +2,7 @@
 
 from glue_jobs import parsing, sparkio, transforms
 from glue_jobs.schemas import PRIOR_FAILURES_SCHEMA, PUBLISHED_KEYS_SCHEMA, RELEASES_SCHEMA
-from lakegate.config import DEFAULT_CURRENCIES
+from lakegate.config import dataset_config
 from lakegate.ids import Month
 from lakegate_cli.sample import generate
 from tests.helpers import RUN_AT
@@ -17,7 +17,7 @@ def test_validation_scans_bronze_once_and_uses_no_python_udf(spark, lake):
     expected = generate(lake["bronze"], "transactions", months, rows_per_month=50)
     uris = [lake["bronze"].uri(key) for key in expected.files]
     validated = parsing.bronze_lines(sparkio.read_bronze(spark, uris)).transform(
-        transforms.validate(DEFAULT_CURRENCIES)
+        transforms.validate(dataset_config("transactions"))
     )
     plan = _plan(validated)
     # One scan per month folder (a month is one task), each file in exactly one scan.
@@ -38,7 +38,7 @@ def test_validation_scans_bronze_once_and_uses_no_python_udf(spark, lake):
             {},
         ).persist()
         notable = validated.transform(
-            transforms.notable_rows(DEFAULT_CURRENCIES, found, "plan", RUN_AT)
+            transforms.notable_rows(dataset_config("transactions"), found, "plan", RUN_AT)
         )
         outputs = [
             transforms.partition_rows(validated),
