@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 CHECKOV_VENV ?= .venv-checkov
 LAKE ?= lake
 DATASET ?= transactions
+# make test runs the suite in this many pytest-xdist workers (each its own Spark session).
+TEST_WORKERS ?= 2
 # Spark 3.5 needs Java 17; another JDK (e.g. 25) on the machine must not be picked up.
 JAVA_HOME := $(shell $(PYTHON) -m lakegate_cli.javacheck --print 2>/dev/null)
 export JAVA_HOME
@@ -38,10 +40,10 @@ java: ## Check that Java 17 is available (one clear line if not)
 demo: install java ## Run the pipeline end to end on generated data in ./lake (LAKE=dir)
 	$(BIN)/python -m lakegate_cli.demo --lake $(LAKE)
 
-test: install java $(CHECKOV_VENV)/.installed ## Lint, then run every test
+test: install java $(CHECKOV_VENV)/.installed ## Lint, then run every test (TEST_WORKERS=2 in parallel)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: install ## The inner loop: every test that needs neither Spark nor a subprocess end to end
 	$(BIN)/pytest -q -m "not spark and not slow and not chaos"

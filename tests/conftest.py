@@ -56,9 +56,18 @@ def _no_real_aws(monkeypatch):
     os.environ.pop("LAKEGATE_CODE_VERSION", None)
 
 
+# The longest files, started first when the suite runs in parallel workers (make test:
+# pytest-xdist, a file at a time per worker), so that none of them is left running
+# alone at the end while the other workers are done.
+LONGEST_FIRST = ("test_rehearsal.py", "test_alert_scenario.py", "test_races.py", "test_demo.py")
+
+
 def pytest_collection_modifyitems(items) -> None:
     """`spark` marks every test that uses the session's SparkSession, so that
     `make test-fast` (-m "not spark and not slow") leaves them out."""
     for item in items:
         if "spark" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.spark)
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
+        items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
