@@ -18,17 +18,9 @@ import pytest
 from glue_jobs.job import run_ingest
 from lakegate.storage import Lake
 from lakegate_cli.sample import generate
-from tests.test_job import FEB, MAR, Clock, request, table
+from tests.test_job import FEB, MAR, VARYING, Clock, request, table
 
 RUN_ID = "scale"
-VARYING = (
-    "started_at",
-    "ended_at",
-    "duration_seconds",
-    "partitions",
-    "quarantine_location",
-    "condemned_location",
-)
 # Run in a process of its own: one SparkContext per process, and this one's master is
 # a local cluster of separate executor JVMs.
 CLUSTER_RUN = """
