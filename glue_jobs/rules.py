@@ -97,9 +97,9 @@ def _utc(local: str, hhmm: str) -> Column:
 
 
 def _decimal(text: Column, type_name: str) -> Column:
-    decimal = datasets.TYPE.fullmatch(type_name)
-    assert decimal is not None and decimal.group(1)
-    pattern = decimal_pattern(int(decimal.group(1)), int(decimal.group(2)))
+    decimal = datasets.decimal_of(type_name)
+    assert decimal is not None
+    pattern = decimal_pattern(*decimal)
     return F.when(text.rlike(pattern), text.cast(spark_type(type_name)))
 
 
@@ -178,10 +178,10 @@ def _of_type(column: datasets.Column) -> Rule:
     if column.type == "timestamp":
         form = "an ISO-8601 date and time"
     else:
-        decimal = datasets.TYPE.fullmatch(column.type)
-        assert decimal is not None and decimal.group(1)
-        digits, scale = int(decimal.group(1)) - int(decimal.group(2)), int(decimal.group(2))
-        form = f"a decimal with at most {digits} integer digits and {scale} decimals"
+        decimal = datasets.decimal_of(column.type)
+        assert decimal is not None
+        precision, scale = decimal
+        form = f"a decimal with at most {precision - scale} integer digits and {scale} decimals"
     return Rule(
         f"{name}_is_{column.type.split('(')[0]}",
         "TYPE_ERROR",

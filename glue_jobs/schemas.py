@@ -32,9 +32,9 @@ SIMPLE_TYPES: dict[str, DataType] = {
 
 def spark_type(name: str) -> DataType:
     """The Spark type of a registry (catalog) type name: its simpleString()."""
-    decimal = datasets.TYPE.fullmatch(name)
-    if decimal and decimal.group(1):
-        return DecimalType(int(decimal.group(1)), int(decimal.group(2)))
+    decimal = datasets.decimal_of(name)
+    if decimal:
+        return DecimalType(*decimal)
     return SIMPLE_TYPES[name]
 
 

@@ -49,6 +49,12 @@ class DatasetDefinitionError(SchemaError):
     pass
 
 
+def decimal_of(type_name: str) -> tuple[int, int] | None:
+    """(precision, scale) of a decimal(p,s) type name; None for any other type."""
+    found = TYPE.fullmatch(type_name)
+    return (int(found.group(1)), int(found.group(2))) if found and found.group(1) else None
+
+
 # Settings an allow-list rule may name (a column's "allowed"): tuples of values.
 ALLOW_LISTS = frozenset({"currencies"})
 
