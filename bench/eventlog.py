@@ -75,13 +75,33 @@ def stages(log: Path) -> list[dict]:
     return done
 
 
+def counts(log: Path, since_ms: int = 0) -> dict:
+    """The Spark jobs submitted at or after `since_ms` (epoch milliseconds) and their
+    stages: run, and skipped (a shuffle's output reused from an earlier job). Each job
+    is one action; each stage run is one plan compiled and scheduled."""
+    jobs, listed, run = 0, set(), set()
+    for kind, event in _events(log):
+        if kind == "SparkListenerJobStart" and event["Submission Time"] >= since_ms:
+            jobs += 1
+            listed.update(event.get("Stage IDs", []))
+        elif kind == "SparkListenerStageCompleted":
+            info = event["Stage Info"]
+            if info["Stage ID"] in listed:
+                run.add(info["Stage ID"])
+    return {"jobs": jobs, "stages": len(run), "stages_skipped": len(listed - run)}
+
+
 def phases(log: Path) -> dict[str, dict]:
     """Per job description (glue_jobs.run.phase names them): wall seconds during which
-    at least one of its jobs ran, and the executors' CPU seconds of its stages."""
+    at least one of its jobs ran, the executors' CPU seconds and run seconds of its
+    tasks (run seconds over wall seconds is how many cores it kept busy on average),
+    and its task count."""
     spans: dict[str, list[tuple[int, int]]] = {}
     stage_phase: dict[int, str] = {}
     started: dict[int, tuple[str, int]] = {}
     cpu: dict[str, float] = {}
+    run: dict[str, float] = {}
+    tasks: dict[str, int] = {}
     for kind, event in _events(log):
         if kind == "SparkListenerJobStart":
             props = event.get("Properties") or {}
@@ -96,6 +116,8 @@ def phases(log: Path) -> dict[str, dict]:
             name = stage_phase.get(event["Stage ID"], "(unnamed)")
             m = event.get("Task Metrics") or {}
             cpu[name] = cpu.get(name, 0.0) + _metric(m, "Executor CPU Time") / 1e9
+            run[name] = run.get(name, 0.0) + _metric(m, "Executor Run Time") / 1e3
+            tasks[name] = tasks.get(name, 0) + 1
     out = {}
     for name, intervals in spans.items():
         total, end = 0, None
@@ -106,8 +128,19 @@ def phases(log: Path) -> dict[str, dict]:
             elif finish > end:
                 total += finish - end
                 end = finish
-        out[name] = {"wall_s": round(total / 1000, 2), "cpu_s": round(cpu.get(name, 0.0), 2)}
+        out[name] = {
+            "wall_s": round(total / 1000, 2),
+            "cpu_s": round(cpu.get(name, 0.0), 2),
+            "run_s": round(run.get(name, 0.0), 2),
+            "tasks": tasks.get(name, 0),
+        }
     return out
+
+
+def cores_busy(phase: dict) -> float:
+    """How many executor cores a phase kept busy on average: its tasks' run time over
+    its wall time."""
+    return round(phase["run_s"] / phase["wall_s"], 2) if phase["wall_s"] else 0.0
 
 
 def report(records: list[dict]) -> str:
@@ -136,7 +169,12 @@ def main(argv: list[str] | None = None) -> int:
     print(report(stages(args.log)))
     print()
     for name, p in phases(args.log).items():
-        print(f"{name:<55} wall {p['wall_s']:>7.2f} s  cpu {p['cpu_s']:>7.2f} s")
+        print(
+            f"{name:<55} wall {p['wall_s']:>7.2f} s  cpu {p['cpu_s']:>7.2f} s"
+            f"  tasks {p['tasks']:>4}  cores busy {cores_busy(p):.2f}"
+        )
+    c = counts(args.log)
+    print(f"Spark jobs {c['jobs']}, stages run {c['stages']}, skipped {c['stages_skipped']}")
     return 0
 
 

@@ -5,7 +5,8 @@ local Spark session built by glue_jobs.session) and prints one JSON line: Spark'
 start-up and the job's time measured apart, what the JVM spent compiling during the
 job (JIT and Spark's code generation), the run's counts, and the files written.
 With --promote the run is promoted afterwards (the benchmark builds published history
-this way); with --event-log Spark writes its event log there for bench.eventlog; with
+this way); with --event-log Spark writes its event log there, and the result adds the run's
+Spark jobs and stages and its phases (bench.eventlog); with
 --again N the same job runs N more times in the same JVM (warm).
 """
 
@@ -16,10 +17,11 @@ import contextlib
 import dataclasses
 import json
 import os
+import re
 import time
 from pathlib import Path
 
-from bench import output_files
+from bench import eventlog, output_files
 from bench.measure import stat_fields
 from lakegate import layout
 from lakegate.config import dataset_config
@@ -59,6 +61,14 @@ def compile_seconds(spark) -> dict:
         "codegen_s": total_ms / 1000,
         "codegen_classes": count,
     }
+
+
+def master_cores(master: str) -> int:
+    """The task slots of a local master: local[N] or local-cluster[workers,cores,MB]."""
+    found = re.fullmatch(r"local(?:-cluster)?\[(\d+)(?:,(\d+),\d+)?\]", master)
+    if not found:
+        raise ValueError(f"not a local master with a core count: {master}")
+    return int(found[1]) * int(found[2] or 1)
 
 
 def _rounded(compiled: dict) -> dict:
@@ -111,6 +121,7 @@ def run(
     spark = local_session("lakegate-bench", **{**extra, **(conf or {})})
     spark.range(1).count()  # the JVM, the session and the first job's set-up
     spark_start = time.perf_counter() - started
+    job_started_ms = int(time.time() * 1000)
     summary, job, compiled = _timed_ingest(spark, lake, request, files)
     # The same job again in this JVM (new run ids; each finds its predecessors' failures
     # as earlier attempts): what the run costs once the JVM has compiled its code.
@@ -120,6 +131,7 @@ def run(
         _, seconds, compiled_again = _timed_ingest(spark, lake, repeat, prepare(lake, repeat))
         warm.append({"job_s": round(seconds, 2), **_rounded(compiled_again)})
     app_id = spark.sparkContext.applicationId
+    cores = master_cores(spark.sparkContext.master)
     spark.stop()
     promote_s = None
     if promote:
@@ -129,9 +141,15 @@ def run(
         Promoter(lake, config, lambda: "bench").promote(run_id, "bench", "benchmark history")
         promote_s = time.perf_counter() - started
     silver = lake_root / "silver" / layout.run_prefix(DATASET, config.schema_v, run_id)
+    spark_work = {}
+    if event_log is not None:
+        log = event_log / app_id
+        # The run's own jobs: the start-up job before it is left out.
+        spark_work = {"spark": eventlog.counts(log, job_started_ms), "phases": eventlog.phases(log)}
     return {
         "engine": "lakegate",
         "spark_start_s": round(spark_start, 2),
+        "cores": cores,
         "job_s": round(job, 2),
         "promote_s": None if promote_s is None else round(promote_s, 3),
         **_rounded(compiled),
@@ -143,6 +161,7 @@ def run(
         "by_error_type": summary["error_type_distribution"],
         "silver": output_files(silver),
         "event_log": str(event_log / app_id) if event_log is not None else None,
+        **spark_work,
     }
 
 

@@ -1,5 +1,5 @@
-"""Command line of the two reference engines, so the harness runs each in its own
-process: `python -m bench.reference duckdb|pandas --files F --published P --out DIR`,
+"""Command line of the reference engines, so the harness runs each in its own
+process: `python -m bench.reference duckdb|pandas|spark --files F --published P --out DIR`,
 where F and P are text files listing one path per line. Prints one JSON line."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from bench import output_files
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("engine", choices=["duckdb", "pandas"])
+    parser.add_argument("engine", choices=["duckdb", "pandas", "spark"])
     parser.add_argument("--files", type=Path, required=True)
     parser.add_argument("--published", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
@@ -22,8 +22,10 @@ def main(argv: list[str] | None = None) -> int:
     published = [Path(p) for p in args.published.read_text().split()]
     if args.engine == "duckdb":
         from bench.duckdb_ref import run
-    else:
+    elif args.engine == "pandas":
         from bench.pandas_ref import run
+    else:
+        from bench.plain_spark import run
     result = run(files, published, args.out)
     result["silver"] = output_files(Path(result.pop("silver_dir")))
     print(json.dumps(result))

@@ -10,9 +10,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from bench import duckdb_ref, generate, pandas_ref
-from bench.eventlog import phases
-from bench.run import Mismatch, check_counts
+from bench import duckdb_ref, generate, pandas_ref, plain_spark
+from bench.eventlog import cores_busy, counts, phases
+from bench.lakegate_run import master_cores
+from bench.run import Mismatch, check_counts, without_history
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +69,22 @@ def test_reference_engines_count_what_was_injected(small, tmp_path, engine):
     assert sum(pq.read_metadata(p).num_rows for p in silver) == expected["valid"]
 
 
+def test_plain_spark_job_counts_what_it_owes_without_history(spark, small, tmp_path):
+    _, files, _, expected = small
+    result = plain_spark.job(spark, files, tmp_path / "out")
+    check_counts({"spark": result}, expected)
+    owed = without_history(expected)
+    assert "BUSINESS_DUPLICATE" not in owed["by_error_type"]
+    republished = expected["by_error_type"]["BUSINESS_DUPLICATE"]
+    assert owed["valid"] == expected["valid"] + republished > expected["valid"]
+    silver = spark.read.parquet(str(tmp_path / "out" / "silver"))
+    assert silver.count() == owed["valid"]
+    assert dict(silver.dtypes)["TransactionAmount"] == "decimal(18,2)"
+    # The same result held to the contract's counts is refused: it has no history.
+    with pytest.raises(Mismatch, match="spark-with-history counted"):
+        check_counts({"spark-with-history": result}, expected)
+
+
 def test_harness_refuses_engines_that_disagree(small):
     *_, expected = small
     agreeing = {k: expected[k] for k in ("input_rows", "valid", "quarantined", "condemned")}
@@ -88,7 +105,8 @@ def test_event_log_phases_are_wall_time_per_job_description(tmp_path):
                 "Stage IDs": [stage], "Properties": {"spark.job.description": name},
             },
             {"Event": "SparkListenerTaskEnd", "Stage ID": stage, "Stage Attempt ID": 0,
-             "Task Metrics": {"Executor CPU Time": 2_000_000_000}},
+             "Task Metrics": {"Executor CPU Time": 2_000_000_000,
+                              "Executor Run Time": 2500}},
             {"Event": "SparkListenerJobEnd", "Job ID": job_id, "Completion Time": end},
         ]  # fmt: skip
 
@@ -97,9 +115,24 @@ def test_event_log_phases_are_wall_time_per_job_description(tmp_path):
     log = tmp_path / "app"
     log.write_text("\n".join(json.dumps(e) for e in events) + "\n")
     assert phases(log) == {
-        "validate": {"wall_s": 5.0, "cpu_s": 4.0},  # overlapping jobs count once
-        "write": {"wall_s": 1.5, "cpu_s": 2.0},
+        # overlapping jobs count once
+        "validate": {"wall_s": 5.0, "cpu_s": 4.0, "run_s": 5.0, "tasks": 2},
+        "write": {"wall_s": 1.5, "cpu_s": 2.0, "run_s": 2.5, "tasks": 1},
     }
+    assert cores_busy(phases(log)["validate"]) == 1.0
+    assert counts(log) == {"jobs": 3, "stages": 0, "stages_skipped": 3}
+    assert counts(log, since_ms=3000) == {"jobs": 2, "stages": 0, "stages_skipped": 2}
+    done = {"Event": "SparkListenerStageCompleted", "Stage Info": {"Stage ID": 2}}
+    log.write_text(log.read_text() + json.dumps(done) + "\n")
+    assert counts(log, since_ms=3000) == {"jobs": 2, "stages": 1, "stages_skipped": 1}
+
+
+def test_master_cores_are_the_task_slots_of_a_local_master():
+    assert master_cores("local[2]") == 2
+    assert master_cores("local-cluster[2,1,2048]") == 2
+    assert master_cores("local-cluster[3,2,1024]") == 6
+    with pytest.raises(ValueError, match="yarn"):
+        master_cores("yarn")
 
 
 def test_compile_time_is_read_from_the_jvm_and_grows_with_new_code(spark):
