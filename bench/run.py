@@ -32,7 +32,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import generate, measure
+from bench import cost, generate, measure
 from bench.eventlog import cores_busy, phases
 from lakegate import pointer
 from lakegate.ids import MonthWindow
@@ -401,6 +401,9 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"Promotion of a {months:>2}-month run ({p['rows']:,} rows): {p['promote_s']:.3f} s"
             )
+    if "scaling" in report:
+        report["cost"] = cost.model(report)
+        cost.print_model(report["cost"])
     report["promotion_10x"] = promotion_cost()
     print(
         "Promotion, same partitions with 10x the bytes (bench.promotion): "

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from bench import duckdb_ref, generate, pandas_ref, plain_spark
+from bench import cost, duckdb_ref, generate, pandas_ref, plain_spark
 from bench.eventlog import cores_busy, counts, phases
 from bench.lakegate_run import master_cores
 from bench.run import Mismatch, check_counts, without_history
@@ -237,3 +237,53 @@ def test_validate_parts_repeat_a_mode_in_the_same_jvm(spark, small):
     assert len(result["again_s"]) == 2
     with pytest.raises(ValueError, match="at least once"):
         repeated(spark, [str(f) for f in files], "persisted", 0)
+
+
+def test_glue_bills_dpus_per_second_with_a_one_minute_minimum():
+    assert cost.billed_dpu_seconds("G.1X", 2, 10.0) == 120  # the minimum
+    assert cost.billed_dpu_seconds("G.2X", 10, 90.2) == 2 * 10 * 91
+    assert cost.billed_dpu_seconds("G.1X", 7, 61.0) == 7 * 61
+
+
+def test_a_run_uses_one_core_per_validation_task_at_most():
+    small = cost.Workload("w", 10_000_000, 24, 1000.0)  # 42 MB a month: one task each
+    large = cost.Workload("w", 50_000_000, 24, 3500.0)  # 146 MB a month: two each
+    assert (small.tasks, large.tasks) == (24, 48)
+    measured = cost.Measured(fixed_s=10.0, core_us_per_row=6.0, start_s=4.0)
+    month = cost.Workload("one month", 400_000, 1, 20.0)
+    scaling = cost.Sizing("s", "G.1X", 7, auto_scaling=True)
+    fixed = cost.Sizing("f", "G.1X", 7)
+    one = cost.estimate(measured, month, scaling)
+    assert (one["cores_used"], one["workers_billed"]) == (1, 2)  # the driver and one
+    assert one["run_s"] == 4.0 + 10.0 + 2.4
+    assert cost.estimate(measured, month, fixed)["workers_billed"] == 7
+    wide = cost.estimate(measured, small, scaling)
+    assert (wide["cores_used"], wide["workers_billed"]) == (24, 7)
+    assert wide["run_s"] == round(4.0 + 10.0 + 60.0 / 24, 1)
+
+
+def test_the_cost_model_reads_its_figures_from_the_benchmark_report():
+    def size(rows, mb, job_s, start_s):
+        lakegate = {"job_s": job_s, "spark_start_s": start_s}
+        return {"rows": rows, "bronze_mb": mb, "engines": {"lakegate": lakegate},
+                "lakegate_validation": {"cores": 2}}  # fmt: skip
+
+    report = {
+        "sizes": [size(1_000_000, 50.0, 25.0, 4.0), size(10_000_000, 500.0, 70.0, 3.0)],
+        "scaling": {"backfill_by_history_months": {"24": {"job_s": 17.0, "input_rows": 400_000}}},
+    }
+    measured = cost.Measured.from_bench(report)
+    assert measured == cost.Measured(fixed_s=17.0, core_us_per_row=10.6, start_s=3.0)
+    names = [w.name for w in cost.workloads(report)]
+    assert names == [
+        "one month",
+        "1M rows, 24 months",
+        "10M rows, 24 months",
+        "50M rows, 24 months",
+    ]
+    estimates = cost.model(report)["estimates"]
+    assert len(estimates) == len(names) * len(cost.SIZINGS)
+    # In the harness, before bench.json is written, the months are ints.
+    scaling = report["scaling"]["backfill_by_history_months"]
+    scaling[24] = scaling.pop("24")
+    assert cost.model(report)["estimates"] == estimates
