@@ -95,13 +95,14 @@ def phases(log: Path) -> dict[str, dict]:
     """Per job description (glue_jobs.run.phase names them): wall seconds during which
     at least one of its jobs ran, the executors' CPU seconds and run seconds of its
     tasks (run seconds over wall seconds is how many cores it kept busy on average),
-    and its task count."""
+    its task count, and the most input one of its tasks read (MB)."""
     spans: dict[str, list[tuple[int, int]]] = {}
     stage_phase: dict[int, str] = {}
     started: dict[int, tuple[str, int]] = {}
     cpu: dict[str, float] = {}
     run: dict[str, float] = {}
     tasks: dict[str, int] = {}
+    largest_input: dict[str, int] = {}
     for kind, event in _events(log):
         if kind == "SparkListenerJobStart":
             props = event.get("Properties") or {}
@@ -118,6 +119,8 @@ def phases(log: Path) -> dict[str, dict]:
             cpu[name] = cpu.get(name, 0.0) + _metric(m, "Executor CPU Time") / 1e9
             run[name] = run.get(name, 0.0) + _metric(m, "Executor Run Time") / 1e3
             tasks[name] = tasks.get(name, 0) + 1
+            read = _metric(m, "Input Metrics", "Bytes Read")
+            largest_input[name] = max(largest_input.get(name, 0), read)
     out = {}
     for name, intervals in spans.items():
         total, end = 0, None
@@ -133,6 +136,7 @@ def phases(log: Path) -> dict[str, dict]:
             "cpu_s": round(cpu.get(name, 0.0), 2),
             "run_s": round(run.get(name, 0.0), 2),
             "tasks": tasks.get(name, 0),
+            "max_task_input_mb": round(largest_input.get(name, 0) / 1e6, 1),
         }
     return out
 

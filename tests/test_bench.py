@@ -106,7 +106,8 @@ def test_event_log_phases_are_wall_time_per_job_description(tmp_path):
             },
             {"Event": "SparkListenerTaskEnd", "Stage ID": stage, "Stage Attempt ID": 0,
              "Task Metrics": {"Executor CPU Time": 2_000_000_000,
-                              "Executor Run Time": 2500}},
+                              "Executor Run Time": 2500,
+                              "Input Metrics": {"Bytes Read": (end - start) * 1000}}},
             {"Event": "SparkListenerJobEnd", "Job ID": job_id, "Completion Time": end},
         ]  # fmt: skip
 
@@ -116,8 +117,14 @@ def test_event_log_phases_are_wall_time_per_job_description(tmp_path):
     log.write_text("\n".join(json.dumps(e) for e in events) + "\n")
     assert phases(log) == {
         # overlapping jobs count once
-        "validate": {"wall_s": 5.0, "cpu_s": 4.0, "run_s": 5.0, "tasks": 2},
-        "write": {"wall_s": 1.5, "cpu_s": 2.0, "run_s": 2.5, "tasks": 1},
+        "validate": {
+            "wall_s": 5.0,
+            "cpu_s": 4.0,
+            "run_s": 5.0,
+            "tasks": 2,
+            "max_task_input_mb": 4.0,
+        },
+        "write": {"wall_s": 1.5, "cpu_s": 2.0, "run_s": 2.5, "tasks": 1, "max_task_input_mb": 1.5},
     }
     assert cores_busy(phases(log)["validate"]) == 1.0
     assert counts(log) == {"jobs": 3, "stages": 0, "stages_skipped": 3}
