@@ -145,7 +145,7 @@ def workloads(report: dict) -> list[Workload]:
     sizes = {r["rows"]: r["bronze_mb"] for r in report["sizes"]}
     sizes.setdefault(50_000_000, 50_000_000 * mb_per_row)
     for rows, mb in sorted(sizes.items()):
-        found.append(Workload(f"{rows / 1e6:g}M rows, 24 months", rows, 24, mb))
+        found.append(Workload(f"{round(rows / 1e6):g}M rows, 24 months", rows, 24, mb))
     return found
 
 

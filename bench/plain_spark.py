@@ -152,20 +152,34 @@ def job(spark, bronze_files: list[Path], out: Path) -> dict:
     }
 
 
-def run(bronze_files: list[Path], published_files: list[Path], out: Path) -> dict:
+def run(
+    bronze_files: list[Path], published_files: list[Path], out: Path, event_log: Path | None = None
+) -> dict:
     """The job in a Spark session of its own, built as Lakegate's local session is (same
     heap, cores and JVM options); Spark's start-up timed apart. `published_files` is
-    ignored: this job has no history."""
+    ignored: this job has no history. With `event_log`, Spark writes its event log
+    there and the result adds the job's Spark jobs and stages (bench.eventlog)."""
     from glue_jobs.session import local_session
     from lakegate_cli.javacheck import ensure_java17
 
     ensure_java17()
     started = time.perf_counter()
-    spark = local_session("plain-spark-bench")
+    logging = {}
+    if event_log is not None:
+        event_log.mkdir(parents=True, exist_ok=True)
+        logging = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": event_log.as_uri()}
+    spark = local_session("plain-spark-bench", **logging)
     spark.range(1).count()
     spark_start = time.perf_counter() - started
+    job_started_ms = int(time.time() * 1000)
     started = time.perf_counter()
     result = job(spark, bronze_files, out)
     elapsed = time.perf_counter() - started
+    app_id = spark.sparkContext.applicationId
     spark.stop()
+    if event_log is not None:
+        from bench import eventlog
+
+        result["spark"] = eventlog.counts(event_log / app_id, job_started_ms)
+        result["event_log"] = str(event_log / app_id)
     return {**result, "job_s": round(elapsed, 2), "spark_start_s": round(spark_start, 2)}

@@ -17,6 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=Path, required=True)
     parser.add_argument("--published", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--event-log", type=Path, help="spark: write Spark's event log here")
     args = parser.parse_args(argv)
     files = [Path(p) for p in args.files.read_text().split()]
     published = [Path(p) for p in args.published.read_text().split()]
@@ -26,7 +27,8 @@ def main(argv: list[str] | None = None) -> int:
         from bench.pandas_ref import run
     else:
         from bench.plain_spark import run
-    result = run(files, published, args.out)
+    extra = {"event_log": args.event_log} if args.event_log else {}
+    result = run(files, published, args.out, **extra)
     result["silver"] = output_files(Path(result.pop("silver_dir")))
     print(json.dumps(result))
     return 0

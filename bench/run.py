@@ -70,6 +70,7 @@ def lakegate(lake: Path, window: MonthWindow, run_id: str, **options) -> measure
 
 
 def reference(engine: str, work: Path, files: list[Path], published: list[Path]):
+    """One reference engine in its own process (the Spark one with its event log)."""
     out = work / engine
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
@@ -87,6 +88,7 @@ def reference(engine: str, work: Path, files: list[Path], published: list[Path])
             str(work / "published.txt"),
             "--out",
             str(out / "out"),
+            *(["--event-log", str(work / "events-spark")] if engine == "spark" else []),
         ]
     )
 
@@ -190,6 +192,7 @@ def compare(rows: int, data: Path, work: Path, references: tuple[str, ...] = REF
             "jit_s": r.get("jit_s"),
             "jit_cpu_s": r.get("jit_cpu_s"),
             "codegen_s": r.get("codegen_s"),
+            "spark_jobs_and_stages": r.get("spark"),
             "rows_per_s": round(r["input_rows"] / job),
             "peak_rss_mb": m.peak_rss_mb,
             "peak_anon_mb": m.peak_anon_mb,
@@ -349,6 +352,12 @@ def print_table(results: list[dict]) -> None:
             f" {v['tasks']} tasks kept {v['cores_busy']:.2f} of {v['cores']} cores busy,"
             f" its largest task read {v.get('max_task_input_mb', 0):.0f} MB"
         )
+        plain = r["engines"].get("spark", {}).get("spark_jobs_and_stages")
+        if plain:
+            print(
+                f"{'':>11} Plain Spark: {plain['jobs']} Spark jobs, {plain['stages']} stages run"
+                f" ({plain['stages_skipped']} skipped)"
+            )
         parts = r["duckdb_parts"]
         if parts is None:
             continue
