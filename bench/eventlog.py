@@ -95,7 +95,9 @@ def phases(log: Path) -> dict[str, dict]:
     """Per job description (glue_jobs.run.phase names them): wall seconds during which
     at least one of its jobs ran, the executors' CPU seconds and run seconds of its
     tasks (run seconds over wall seconds is how many cores it kept busy on average),
-    its task count, and the most input one of its tasks read (MB)."""
+    its task count, and the most input one of its tasks read (MB): in any of its
+    stages (a persisted frame read back counts as input), and in its first stage (for
+    the validation phase, the stage that reads the bronze files)."""
     spans: dict[str, list[tuple[int, int]]] = {}
     stage_phase: dict[int, str] = {}
     started: dict[int, tuple[str, int]] = {}
@@ -103,6 +105,8 @@ def phases(log: Path) -> dict[str, dict]:
     run: dict[str, float] = {}
     tasks: dict[str, int] = {}
     largest_input: dict[str, int] = {}
+    first_stage: dict[str, int] = {}  # a phase's first stage: the one that reads its input
+    scan_input: dict[int, int] = {}  # stage -> the most input one of its tasks read
     for kind, event in _events(log):
         if kind == "SparkListenerJobStart":
             props = event.get("Properties") or {}
@@ -110,6 +114,7 @@ def phases(log: Path) -> dict[str, dict]:
             started[event["Job ID"]] = (name, event["Submission Time"])
             for stage in event.get("Stage IDs", []):
                 stage_phase[stage] = name
+                first_stage[name] = min(first_stage.get(name, stage), stage)
         elif kind == "SparkListenerJobEnd" and event["Job ID"] in started:
             name, begin = started.pop(event["Job ID"])
             spans.setdefault(name, []).append((begin, event["Completion Time"]))
@@ -121,6 +126,7 @@ def phases(log: Path) -> dict[str, dict]:
             tasks[name] = tasks.get(name, 0) + 1
             read = _metric(m, "Input Metrics", "Bytes Read")
             largest_input[name] = max(largest_input.get(name, 0), read)
+            scan_input[event["Stage ID"]] = max(scan_input.get(event["Stage ID"], 0), read)
     out = {}
     for name, intervals in spans.items():
         total, end = 0, None
@@ -137,6 +143,9 @@ def phases(log: Path) -> dict[str, dict]:
             "run_s": round(run.get(name, 0.0), 2),
             "tasks": tasks.get(name, 0),
             "max_task_input_mb": round(largest_input.get(name, 0) / 1e6, 1),
+            "first_stage_max_task_input_mb": round(
+                scan_input.get(first_stage.get(name, -1), 0) / 1e6, 1
+            ),
         }
     return out
 

@@ -12,8 +12,9 @@ from pyspark.sql.types import StructType
 from glue_jobs.schemas import BRONZE_TEXT_SCHEMA, PARTITION_FIELDS, columns_without_partitions
 
 # One output file per partition for ordinary runs; a very large month is cut into
-# files of at most this many rows (~100 MB of silver Parquet).
-MAX_RECORDS_PER_FILE = 3_000_000
+# files of at most this many rows: silver takes about 96 bytes a row (a 2M-row month
+# was one 192 MB file at 3M rows a file), so under 128 MB of Parquet.
+MAX_RECORDS_PER_FILE = 1_250_000
 
 
 def read_bronze(spark: SparkSession, uris: list[str]) -> DataFrame:

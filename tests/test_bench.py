@@ -123,8 +123,16 @@ def test_event_log_phases_are_wall_time_per_job_description(tmp_path):
             "run_s": 5.0,
             "tasks": 2,
             "max_task_input_mb": 4.0,
+            "first_stage_max_task_input_mb": 4.0,
         },
-        "write": {"wall_s": 1.5, "cpu_s": 2.0, "run_s": 2.5, "tasks": 1, "max_task_input_mb": 1.5},
+        "write": {
+            "wall_s": 1.5,
+            "cpu_s": 2.0,
+            "run_s": 2.5,
+            "tasks": 1,
+            "max_task_input_mb": 1.5,
+            "first_stage_max_task_input_mb": 1.5,
+        },
     }
     assert cores_busy(phases(log)["validate"]) == 1.0
     assert counts(log) == {"jobs": 3, "stages": 0, "stages_skipped": 3}
