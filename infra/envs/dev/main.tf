@@ -24,6 +24,7 @@ module "lakegate" {
   slack_channels            = var.slack_channels
   worker_type               = "G.1X"
   number_of_workers         = 2
+  auto_scaling              = false
   schedule_enabled          = false
   quarantine_retention_days = null
   audit_retention           = { mode = "GOVERNANCE", days = 1 }

@@ -129,11 +129,13 @@ resource "aws_glue_job" "ingest" {
     max_concurrent_runs = var.max_concurrent_runs
   }
 
+  # With auto scaling, number_of_workers is the most a run may use: a one-month run
+  # validates in one task and keeps one executor (docs/performance.md, cost on Glue).
   default_arguments = merge(local.common_arguments, {
     "--spark-event-logs-path" = "s3://${var.bucket_names["artifacts"]}/spark-logs/${local.name}-ingest/"
     "--run_type"              = "scheduled"
     "--schema_v"              = var.schema_v
-  })
+  }, var.auto_scaling ? { "--enable-auto-scaling" = "true" } : {})
 
   tags = var.tags
 }
@@ -145,8 +147,8 @@ resource "aws_glue_job" "gold" {
   description            = "Lakegate month-end balances of ${var.dataset} (code ${var.code_version})"
   role_arn               = var.gold_job_role_arn
   glue_version           = var.glue_version
-  worker_type            = var.worker_type
-  number_of_workers      = var.number_of_workers
+  worker_type            = var.gold_worker_type
+  number_of_workers      = var.gold_number_of_workers
   timeout                = var.timeout_minutes
   max_retries            = 0
   security_configuration = aws_glue_security_configuration.job.name

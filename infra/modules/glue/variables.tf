@@ -88,13 +88,41 @@ variable "worker_type" {
 }
 
 variable "number_of_workers" {
-  description = "Glue workers per run (2 or more)."
+  description = "Glue workers per ingestion run (2 or more, one of them the driver); with auto_scaling, the most a run may use."
   type        = number
   default     = 2
 
   validation {
     condition     = var.number_of_workers >= 2
     error_message = "number_of_workers must be at least 2."
+  }
+}
+
+variable "auto_scaling" {
+  description = "Whether Glue adds and removes ingestion workers as the run's stages need them (--enable-auto-scaling; billed for the workers used). docs/performance.md, cost on Glue."
+  type        = bool
+  default     = false
+}
+
+variable "gold_worker_type" {
+  description = "Glue worker type of the gold job."
+  type        = string
+  default     = "G.1X"
+
+  validation {
+    condition     = contains(["G.1X", "G.2X", "G.4X", "G.8X", "G.12X", "G.16X", "R.1X", "R.2X", "R.4X", "R.8X"], var.gold_worker_type)
+    error_message = "gold_worker_type must be a Glue Spark batch worker type (G.1X, G.2X, ...)."
+  }
+}
+
+variable "gold_number_of_workers" {
+  description = "Glue workers per gold run (2 or more, one of them the driver)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.gold_number_of_workers >= 2
+    error_message = "gold_number_of_workers must be at least 2."
   }
 }
 

@@ -61,6 +61,7 @@ module "glue" {
   schema_v          = var.schema_v
   worker_type       = var.worker_type
   number_of_workers = var.number_of_workers
+  auto_scaling      = var.auto_scaling
   tags              = var.tags
 }
 

@@ -89,9 +89,15 @@ variable "worker_type" {
 }
 
 variable "number_of_workers" {
-  description = "Glue workers per run."
+  description = "Glue workers per ingestion run (one of them the driver); with auto_scaling, the most a run may use."
   type        = number
   default     = 2
+}
+
+variable "auto_scaling" {
+  description = "Whether Glue scales the ingestion job's workers with its stages (--enable-auto-scaling)."
+  type        = bool
+  default     = false
 }
 
 variable "schedule_enabled" {
