@@ -348,10 +348,13 @@ def print_table(results: list[dict]) -> None:
         ratios = ", ".join(
             f"/ {names[k.removeprefix('lakegate_to_')]} {v:.2f}x" for k, v in r["ratios"].items()
         )
-        print(
-            f"{'':>11} Lakegate job {ratios}; counts as owed by every engine"
-            " (plain Spark has no history: the re-sent published ids are valid to it)"
-        )
+        if ratios:
+            print(
+                f"{'':>11} Lakegate job {ratios}; counts as owed by every engine"
+                " (plain Spark has no history: the re-sent published ids are valid to it)"
+            )
+        else:
+            print(f"{'':>11} Lakegate counted what the generator injected")
         v, work = r["lakegate_validation"], r["lakegate_spark"]
         print(
             f"{'':>11} Lakegate: {work['jobs']} Spark jobs, {work['stages']} stages run"

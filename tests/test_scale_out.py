@@ -1,6 +1,6 @@
 """Scale-out (issue 23): the job's output does not depend on where its tasks run.
 
-Glue runs tasks in executor JVMs apart from the driver. `local-cluster[2,1,1024]`
+Glue runs tasks in executor JVMs apart from the driver. `local-cluster[2,1,2048]`
 starts two executor processes of one core each beside the driver, as Glue's workers
 are; the tests' session is `local[2]`, tasks in the driver's JVM. The same bronze
 files, run id and clock must give the same silver, quarantine and condemned rows and
@@ -32,8 +32,8 @@ from tests.test_job import FEB, MAR, Clock, request
 
 spark = local_session(
     "lakegate-scale-out",
-    master="local-cluster[2,1,1024]",
-    **{"spark.executor.memory": "1g", "spark.driver.memory": "1g"},
+    master="local-cluster[2,1,2048]",
+    **{"spark.executor.memory": "2g", "spark.driver.memory": "1g"},
 )
 summary = run_ingest(spark, Lake.local(sys.argv[1]), request("scale", FEB, MAR), now=Clock())
 # The block managers that served the run, the driver's own excluded.
