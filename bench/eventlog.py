@@ -12,6 +12,15 @@ import json
 from pathlib import Path
 
 
+def spark_conf(directory: Path | None) -> dict[str, str]:
+    """The settings that make Spark write its event log under `directory` (created;
+    made absolute, as a file URI must be); none for None."""
+    if directory is None:
+        return {}
+    directory.mkdir(parents=True, exist_ok=True)
+    return {"spark.eventLog.enabled": "true", "spark.eventLog.dir": directory.resolve().as_uri()}
+
+
 def _metric(task_metrics: dict, *path: str) -> int:
     value = task_metrics
     for key in path:

@@ -108,10 +108,7 @@ def run(
     files = prepare(lake, request)
     ensure_java17()
     started = time.perf_counter()
-    extra = {}
-    if event_log is not None:
-        event_log.mkdir(parents=True, exist_ok=True)
-        extra = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": event_log.as_uri()}
+    extra = eventlog.spark_conf(event_log)
     if jfr is not None:
         # Java Flight Recorder samples the JVM's stacks: where the executor's CPU goes.
         options = LOCAL_CONF["spark.driver.extraJavaOptions"]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from bench import eventlog
 from glue_jobs.parsing import SOURCE_KEY_PATTERN
 from glue_jobs.rules import AMOUNT_PATTERN, TIMESTAMP_PATTERN
 from lakegate.bronze import INPUT_COLUMNS
@@ -164,11 +165,7 @@ def run(
 
     ensure_java17()
     started = time.perf_counter()
-    logging = {}
-    if event_log is not None:
-        event_log.mkdir(parents=True, exist_ok=True)
-        logging = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": event_log.as_uri()}
-    spark = local_session("plain-spark-bench", **logging)
+    spark = local_session("plain-spark-bench", **eventlog.spark_conf(event_log))
     spark.range(1).count()
     spark_start = time.perf_counter() - started
     job_started_ms = int(time.time() * 1000)
@@ -178,8 +175,6 @@ def run(
     app_id = spark.sparkContext.applicationId
     spark.stop()
     if event_log is not None:
-        from bench import eventlog
-
         result["spark"] = eventlog.counts(event_log / app_id, job_started_ms)
         result["event_log"] = str(event_log / app_id)
     return {**result, "job_s": round(elapsed, 2), "spark_start_s": round(spark_start, 2)}

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from bench import cost, duckdb_ref, generate, pandas_ref, plain_spark
-from bench.eventlog import cores_busy, counts, phases
+from bench.eventlog import cores_busy, counts, phases, spark_conf
 from bench.lakegate_run import master_cores
 from bench.run import Mismatch, check_counts, without_history
 
@@ -140,6 +140,17 @@ def test_event_log_phases_are_wall_time_per_job_description(tmp_path):
     done = {"Event": "SparkListenerStageCompleted", "Stage Info": {"Stage ID": 2}}
     log.write_text(log.read_text() + json.dumps(done) + "\n")
     assert counts(log, since_ms=3000) == {"jobs": 2, "stages": 1, "stages_skipped": 1}
+
+
+def test_event_log_settings_name_a_created_folder_by_its_absolute_uri(tmp_path, monkeypatch):
+    assert spark_conf(None) == {}
+    monkeypatch.chdir(tmp_path)
+    conf = spark_conf(Path("logs/here"))
+    assert (tmp_path / "logs/here").is_dir()
+    assert conf == {
+        "spark.eventLog.enabled": "true",
+        "spark.eventLog.dir": (tmp_path / "logs/here").as_uri(),
+    }
 
 
 def test_master_cores_are_the_task_slots_of_a_local_master():
