@@ -76,6 +76,8 @@ def _references(place: Place, code_version: str, schema_v: str) -> dict[str, str
     }
     variables = {k.strip(chr(34)): v for k, v in variables.items()}
     refs["var.max_concurrent_runs"] = str(variables["max_concurrent_runs"]["default"])
+    # The rehearsal is dev, which keeps the module's default: no auto scaling.
+    refs["var.auto_scaling"] = str(variables["auto_scaling"]["default"]).lower()
     for name in ("name", "code", "log_group_prefix"):
         refs[f"local.{name}"] = unquote(locals_[name])
     return refs

@@ -113,7 +113,8 @@ def test_every_argument_the_job_is_given_is_read_and_every_one_it_reads_is_given
     from_asl = set(re.findall(r'"(--[a-z_]+)\.\$"', asl))
     glue_own = {"--job-language", "--additional-python-modules", "--job-bookmark-option",
                 "--enable-metrics", "--enable-observability-metrics", "--custom-logGroup-prefix",
-                "--enable-spark-ui", "--TempDir", "--spark-event-logs-path"}  # fmt: skip
+                "--enable-spark-ui", "--TempDir", "--spark-event-logs-path",
+                "--enable-auto-scaling"}  # fmt: skip
     jobs = definitions.glue_jobs(Place(), "1")
     for name, script, extra in (
         (aws.glue_job_name("dev", "lakegate-123456789012"), ingest_transactions, from_asl),

@@ -10,22 +10,23 @@ provider "aws" {
   }
 }
 
+# Workers sized from the measured cost model (docs/performance.md, cost on Glue;
+# decision 0019): a month validates in one task per 128 MB of bronze, so a run scales
+# out by month and by split, not by row. 7 G.1X workers (one the driver) give 24
+# executor cores, one per month of a 24-month backfill; auto scaling keeps a one-month
+# run on 2 of them.
 module "lakegate" {
   source = "../../modules/lakegate"
 
-  name_prefix        = var.name_prefix
-  environment        = "prod"
-  github_repository  = "lakegate/lakegate"
-  code_version       = var.code_version
-  dataset            = "transactions"
-  domains            = []
-  persona_principals = {}
-  subscriptions      = var.alert_subscriptions
-  slack_channels     = var.slack_channels
-  # Sized from the measured cost model (docs/performance.md, cost on Glue): a month
-  # validates in one task per 128 MB of bronze, so a run scales out by month and by
-  # split, not by row; 7 G.1X workers (one the driver) give 24 executor cores, one per
-  # month of a 24-month backfill. Auto scaling keeps a one-month run on 2 of them.
+  name_prefix               = var.name_prefix
+  environment               = "prod"
+  github_repository         = "lakegate/lakegate"
+  code_version              = var.code_version
+  dataset                   = "transactions"
+  domains                   = []
+  persona_principals        = {}
+  subscriptions             = var.alert_subscriptions
+  slack_channels            = var.slack_channels
   worker_type               = "G.1X"
   number_of_workers         = 7
   auto_scaling              = true

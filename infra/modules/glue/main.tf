@@ -135,7 +135,8 @@ resource "aws_glue_job" "ingest" {
     "--spark-event-logs-path" = "s3://${var.bucket_names["artifacts"]}/spark-logs/${local.name}-ingest/"
     "--run_type"              = "scheduled"
     "--schema_v"              = var.schema_v
-  }, var.auto_scaling ? { "--enable-auto-scaling" = "true" } : {})
+    "--enable-auto-scaling"   = "${var.auto_scaling}"
+  })
 
   tags = var.tags
 }
