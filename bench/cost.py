@@ -179,7 +179,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("report", type=Path, nargs="?", default=Path("bench/results/bench.json"))
     args = parser.parse_args(argv)
-    print_model(model(json.loads(args.report.read_text())))
+    try:
+        report = json.loads(args.report.read_text())
+        result = model(report)
+    except OSError as error:
+        parser.exit(1, f"bench.cost: cannot read {args.report}: {error.strerror}\n")
+    except (ValueError, KeyError) as error:
+        parser.exit(
+            1,
+            f"bench.cost: {args.report} is not a make bench report with its scaling runs"
+            f" (no {error}); run make bench without --no-scaling\n",
+        )
+    print_model(result)
     return 0
 
 

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import cost, generate, measure
-from bench.eventlog import cores_busy, phases
+from bench.eventlog import cores_busy
 from lakegate import pointer
 from lakegate.ids import MonthWindow
 from lakegate.storage import Lake
@@ -134,14 +134,10 @@ def check_counts(results: dict[str, dict], expected: dict) -> None:
             )
 
 
-def dedupe_seconds(event_log: str) -> float:
-    """Wall time of the run's duplicate checks (the phase the job names), from its
-    event log."""
-    return (
-        phases(Path(event_log))
-        .get("lakegate: duplicate checks and earlier failures", {})
-        .get("wall_s", 0.0)
-    )
+def dedupe_seconds(run_phases: dict[str, dict]) -> float:
+    """Wall time of the run's duplicate checks (the phase the job names), from the
+    phases bench.lakegate_run read from its event log."""
+    return run_phases.get("lakegate: duplicate checks and earlier failures", {}).get("wall_s", 0.0)
 
 
 REFERENCES = ("spark", "duckdb", "pandas")
@@ -262,7 +258,7 @@ def scaling(result: dict, work: Path) -> dict:
             "month": month.label,
             "job_s": m.result["job_s"],
             "spark_start_s": m.result["spark_start_s"],
-            "dedupe_s": dedupe_seconds(m.result["event_log"]),
+            "dedupe_s": dedupe_seconds(m.result["phases"]),
             "spark": m.result["spark"],
             "jit_s": m.result["jit_s"],
             "jit_cpu_s": m.result["jit_cpu_s"],

@@ -313,3 +313,14 @@ def test_the_cost_model_reads_its_figures_from_the_benchmark_report():
     scaling = report["scaling"]["backfill_by_history_months"]
     scaling[24] = scaling.pop("24")
     assert cost.model(report)["estimates"] == estimates
+
+
+def test_the_cost_model_refuses_a_report_without_scaling_in_one_line(tmp_path, capsys):
+    report = tmp_path / "bench.json"
+    report.write_text('{"sizes": []}')
+    for path in (report, tmp_path / "missing.json"):
+        with pytest.raises(SystemExit) as ended:
+            cost.main([str(path)])
+        assert ended.value.code == 1
+        (line,) = capsys.readouterr().err.splitlines()
+        assert line.startswith("bench.cost: ") and str(path) in line
