@@ -28,6 +28,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from glue_jobs import parsing, session, sparkio, transforms
+from lakegate.bronze import INPUT_COLUMNS
 from lakegate.config import dataset_config
 
 MODES = ("lines", "fields", "validated", "persisted", "checkpointed", "off_heap")
@@ -44,7 +45,7 @@ def measure(spark: SparkSession, uris: list[str], mode: str) -> dict:
     if mode not in MODES:
         raise ValueError(f"mode {mode!r} is not one of {', '.join(MODES)}")
     raw = sparkio.read_bronze(spark, uris)
-    lines = parsing.bronze_lines(raw)
+    lines = parsing.bronze_lines(raw, INPUT_COLUMNS)
     validated = lines.transform(transforms.validate(dataset_config("transactions")))
     started = time.perf_counter()
     if mode == "lines":

@@ -27,18 +27,19 @@ from glue_jobs.run import (
     write_success,
 )
 from glue_jobs.schemas import (
-    CONDEMNED_SCHEMA,
     FAILED_ROW_KEYS_SCHEMA,
-    PRIOR_FAILURES_SCHEMA,
-    PUBLISHED_KEYS_SCHEMA,
-    QUARANTINE_SCHEMA,
     RELEASES_SCHEMA,
-    SILVER_SCHEMAS,
+    condemned_schema,
+    prior_failures_schema,
+    published_keys_schema,
+    quarantine_schema,
+    silver_schemas,
 )
 from lakegate import (
     breaker,
     bronze,
     catalog,
+    datasets,
     layout,
     metrics,
     pointer,
@@ -133,7 +134,7 @@ def prepare(lake: Lake, request: IngestRequest) -> list[bronze.BronzeFile]:
             f"no bronze files for {ds} in {request.window.first.label}..{request.window.last.label}"
             f" (looked under {lake['bronze'].uri(first)} and the window's other months)"
         )
-    bronze.check_headers(lake["bronze"], files, request.config.schema_v)
+    bronze.check_headers(lake["bronze"], files, request.config.schema_v, ds)
     return files
 
 
@@ -263,16 +264,19 @@ class Ingestion:
         with their messages and histories."""
         spark, lake, request = self.spark, self.lake, self.request
         cfg = request.config
-        published = sparkio.read_parquet_files(spark, plan.published_uris, PUBLISHED_KEYS_SCHEMA)
-        prior = sparkio.read_parquet_files(spark, plan.prior_uris, PRIOR_FAILURES_SCHEMA)
-        # The audited releases of condemned TransactionIDs: a few small documents.
+        dataset = datasets.dataset(cfg.name)
+        published = sparkio.read_parquet_files(
+            spark, plan.published_uris, published_keys_schema(dataset)
+        )
+        prior = sparkio.read_parquet_files(spark, plan.prior_uris, prior_failures_schema(dataset))
+        # The audited releases of condemned keys: a few small documents.
         released = spark.createDataFrame(
             releases.released_at(releases.read_releases(lake["silver"], cfg.name)),
             RELEASES_SCHEMA,
         )
         lines = parsing.bronze_lines(
             sparkio.read_bronze(spark, [lake["bronze"].uri(f.key) for f in plan.files]),
-            schema_versions.columns(cfg.schema_v),
+            schema_versions.columns(cfg.schema_v, cfg.name),
         )
         # On disk only: a month is one partition, and Spark reads a block kept
         # MEMORY_AND_DISK back into memory as one buffer. At 50M rows (a month 300 MB
@@ -280,7 +284,7 @@ class Ingestion:
         # is read as a stream, and costs no more (docs/performance.md, 50M rows).
         validated = lines.transform(transforms.validate(cfg)).persist(StorageLevel.DISK_ONLY)
         found = transforms.lookups(
-            validated, published, prior, released, {f.key: f.modified for f in plan.files}
+            dataset, validated, published, prior, released, {f.key: f.modified for f in plan.files}
         ).persist()
         notable = validated.transform(
             transforms.notable_rows(cfg, found, request.run_id, plan.started)
@@ -314,23 +318,28 @@ class Ingestion:
         ]
         row_metrics = metrics.summarize_counts(metrics.with_plain_valid(counted, rows_read))
         if not plan.kind.resubmits:
-            # Only a retry run re-submits corrected rows. In a backfill, a TransactionID
-            # seen in quarantine before is usually the accepted original of a duplicate.
+            # Only a retry run re-submits corrected rows. In a backfill, a key seen in
+            # quarantine before is usually the accepted original of a duplicate.
             row_metrics["retried_from"] = {}
         return row_metrics
 
     def write(self, plan: IngestPlan, frames: Frames, tripped: dict[str, int]) -> None:
         """Quarantine and condemned rows; silver unless the breaker tripped."""
         spark, lake, request = self.spark, self.lake, self.request
+        dataset = datasets.dataset(request.config.name)
         phase(spark, "write quarantine")
         sparkio.write_partitioned(
-            frames.notable.transform(transforms.quarantine_rows(request.run_id, plan.started)),
+            frames.notable.transform(
+                transforms.quarantine_rows(dataset, request.run_id, plan.started)
+            ),
             lake["quarantine"].uri(plan.quarantine),
             ["source_file", "source_line"],
         )
         phase(spark, "write condemned")
         sparkio.write_partitioned(
-            frames.notable.transform(transforms.condemned_rows(request.run_id, plan.started)),
+            frames.notable.transform(
+                transforms.condemned_rows(dataset, request.run_id, plan.started)
+            ),
             lake["quarantine"].uri(plan.condemned),
             ["source_file", "source_line"],
         )
@@ -340,13 +349,14 @@ class Ingestion:
         phase(spark, "write silver")
         sparkio.write_partitioned(
             frames.validated.transform(transforms.valid_rows(frames.found)).transform(
-                transforms.silver_rows(request.run_id, request.config.schema_v)
+                transforms.silver_rows(dataset, request.run_id, request.config.schema_v)
             ),
             lake["silver"].uri(plan.silver),
-            # Rows stay in the order they were read (file, line): a sort by
-            # TransactionID cost a quarter of the write (docs/performance.md).
+            # Rows stay in the order they were read (file, line): a sort by the key
+            # cost a quarter of the write (docs/performance.md).
             [],
-            unique=("TransactionID", "row_hash"),
+            # A one-column key differs in (nearly) every row, as the row hash does.
+            unique=(*(dataset.key if len(dataset.key) == 1 else ()), "row_hash"),
         )
 
     def work(self, plan: IngestPlan) -> IngestOutcome:
@@ -368,8 +378,9 @@ class Ingestion:
     def verify(self, plan: IngestPlan, outcome: IngestOutcome) -> Written:
         """Everything that was classified must be in storage: count what was written."""
         spark, lake, request = self.spark, self.lake, self.request
+        dataset = datasets.dataset(request.config.name)
         phase(spark, "check rows written")
-        schema = SILVER_SCHEMAS[request.config.schema_v]
+        schema = silver_schemas(dataset)[request.config.schema_v]
         silver = check_written(spark, lake, "silver", plan.silver, schema, request.config)
         failed = [
             lake["quarantine"].uri(k) for k in parquet_files(lake, "quarantine", plan.quarantine)
@@ -379,8 +390,8 @@ class Ingestion:
         ]
         written = {
             "valid_rows_count": sum(silver.by_partition.values()),
-            "quarantined_rows_count": sparkio.count_rows(spark, failed, QUARANTINE_SCHEMA),
-            "condemned_rows_count": sparkio.count_rows(spark, condemned, CONDEMNED_SCHEMA),
+            "quarantined_rows_count": sparkio.count_rows(spark, failed, quarantine_schema(dataset)),
+            "condemned_rows_count": sparkio.count_rows(spark, condemned, condemned_schema(dataset)),
         }
         expected = {k: outcome.row_metrics[k] for k in written}
         by_partition = outcome.valid_by_partition

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from lakegate.bronze import INPUT_COLUMNS
+from lakegate.datasets import KEY_WHITESPACE
 
 # A field is quoted ("a ""b"", c") or unquoted (no comma, no quote). Possessive
 # quantifiers keep Java's regex engine from recursing on long fields.
@@ -24,7 +24,7 @@ WELL_FORMED_LINE = f"^{_FIELD}(?:,{_FIELD})*+$"
 FIELD_PATTERN = f"(?:^|,)({_FIELD})"
 # The bronze key <dataset>/year=YYYY/month=MM/<file> at the end of the file's URI.
 SOURCE_KEY_PATTERN = r"([^/]+/year=([0-9]{4})/month=([0-9]{2})/[^/]+)$"
-WHITESPACE = " \t\r\n\x0b\x0c"
+WHITESPACE = KEY_WHITESPACE
 REPLACEMENT_CHAR = "\ufffd"
 
 
@@ -83,7 +83,7 @@ def malformed_reason(line: Column, fields: Column, expected: Column | int) -> Co
     )
 
 
-def bronze_lines(files: DataFrame, columns: tuple[str, ...] = INPUT_COLUMNS) -> DataFrame:
+def bronze_lines(files: DataFrame, columns: tuple[str, ...]) -> DataFrame:
     """Whole-file rows (uri, value) -> one row per non-blank data line.
 
     Columns: source_file (bronze key), source_line (1-based physical line), year, month

@@ -11,10 +11,12 @@ Rule order (for transactions, in brackets):
  1. MALFORMED_ROW       the line is not a record (quoting, field count, encoding)
  2. NULL_VALUE_ERROR    a required value (the first schema version's) is missing, in
                         column order
- 3. TYPE_ERROR          a typed value is not of its type's documented form, in column
-                        order [TransactionAmount a decimal(18,2) literal, then
+ 3. TYPE_ERROR          a typed value is not of its type's documented form (a
+                        positive column's not above zero), in column order
+                        [TransactionAmount a decimal(18,2) literal, then
                         TransactionTimestamp an ISO-8601 time]
- 4. CURRENCY_ERROR      a value is not in the allow-list its column names [Currency]
+ 4. CURRENCY_ERROR      a value is not in the allow-list its column names [Currency],
+                        then a value equals the column it must differ from
  5. PARTITION_MISMATCH  the month_of column, in UTC, is outside the file's bronze month
                         [TransactionTimestamp]
 """
@@ -48,6 +50,8 @@ TIMESTAMP_PATTERN = (
     r"^([0-9]{4}-[0-9]{2}-[0-9]{2})[T ]([0-9]{2}:[0-9]{2}:[0-9]{2})"
     r"(?:\.([0-9]{1,6}))?(Z|[+-][0-9]{2}(?::?[0-9]{2})?)?$"
 )
+# A date: yyyy-MM-dd, nothing else (a key column compares as this text).
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 SHOWN_CHARS = 80
 
 
@@ -135,6 +139,13 @@ def with_typed_values(dataset: Dataset) -> Callable[[DataFrame], DataFrame]:
             text = F.col(value(c.name))
             if c.type.startswith("decimal"):
                 typed_values.append(_decimal(text, c.type).alias(typed(c.name)))
+            elif c.type == "date":
+                typed_values.append(
+                    F.when(
+                        text.rlike(DATE_PATTERN),
+                        F.expr(f"try_cast(`{value(c.name)}` AS DATE)"),
+                    ).alias(typed(c.name))
+                )
             elif c.type == "timestamp":
                 # The pattern decides what is accepted; Spark's own string-to-timestamp
                 # cast (a hand-written parser, no formatter) reads the local date and
@@ -175,17 +186,27 @@ def _missing(name: str) -> Rule:
 
 def _of_type(column: datasets.Column) -> Rule:
     name = column.name
+
+    def fails() -> Column:
+        missing = F.col(typed(name)).isNull()
+        return missing | (F.col(typed(name)) <= 0) if column.positive else missing
+
     if column.type == "timestamp":
         form = "an ISO-8601 date and time"
+    elif column.type == "date":
+        form = "a date (yyyy-MM-dd)"
     else:
         decimal = datasets.decimal_of(column.type)
         assert decimal is not None
         precision, scale = decimal
-        form = f"a decimal with at most {precision - scale} integer digits and {scale} decimals"
+        sign = "positive " if column.positive else ""
+        form = (
+            f"a {sign}decimal with at most {precision - scale} integer digits and {scale} decimals"
+        )
     return Rule(
         f"{name}_is_{column.type.split('(')[0]}",
         "TYPE_ERROR",
-        lambda: F.col(typed(name)).isNull(),
+        fails,
         lambda: F.format_string(f"{name} %s is not {form}", shown(F.col(value(name)))),
     )
 
@@ -200,7 +221,17 @@ def _allowed(name: str, values: tuple[str, ...]) -> Rule:
     )
 
 
-def _in_bronze_month(name: str) -> Rule:
+def _differs(name: str, other: str) -> Rule:
+    return Rule(
+        f"{name}_differs_from_{other}",
+        "CURRENCY_ERROR",
+        lambda: F.col(value(name)) == F.col(value(other)),
+        lambda: F.format_string(f"{name} %s is the same as {other}", shown(F.col(value(name)))),
+    )
+
+
+def _in_bronze_month(name: str, type_name: str) -> Rule:
+    zone = " in UTC" if type_name == "timestamp" else ""
     return Rule(
         "in_bronze_month",
         "PARTITION_MISMATCH",
@@ -209,7 +240,7 @@ def _in_bronze_month(name: str) -> Rule:
             | (F.month(typed(name)) != F.col("month").cast("int"))
         ),
         lambda: F.format_string(
-            f"{name} %s is %s in UTC, outside the file's month %s-%s",
+            f"{name} %s is %s{zone}, outside the file's month %s-%s",
             shown(F.col(value(name))),
             F.date_format(typed(name), "yyyy-MM"),
             F.col("year"),
@@ -232,7 +263,8 @@ def value_rules(config: DatasetConfig) -> list[Rule]:
         *[_missing(c.name) for c in required],
         *[_of_type(c) for c in required if c.type != "string"],
         *[_allowed(c.name, getattr(config, c.allowed)) for c in required if c.allowed],
-        *([_in_bronze_month(dataset.month_of)] if dataset.month_of else []),
+        *[_differs(c.name, c.differs_from) for c in required if c.differs_from],
+        *[_in_bronze_month(c.name, c.type) for c in required if c.name == dataset.month_of],
     ]
 
 

@@ -18,8 +18,8 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from lakegate import datasets, schema_versions
-from lakegate.datasets import Column
+from lakegate import datasets
+from lakegate.datasets import Column, Dataset
 
 SIMPLE_TYPES: dict[str, DataType] = {
     "string": StringType(),
@@ -47,11 +47,6 @@ AMOUNT_TYPE = DecimalType(18, 2)
 # One row per bronze file: Spark's text source read whole-file.
 BRONZE_TEXT_SCHEMA = StructType([StructField("value", StringType())])
 
-# The bronze columns as received (strings, untrimmed): those of the newest schema version,
-# so quarantine keeps every column any version has (null where a file lacks one).
-ALL_INPUT_COLUMNS = schema_versions.columns(list(schema_versions.SCHEMA_VERSIONS)[-1])
-RAW_SCHEMA = StructType([StructField(name, StringType()) for name in ALL_INPUT_COLUMNS])
-
 HISTORY_ENTRY = StructType(
     [
         StructField("run_id", StringType()),
@@ -63,40 +58,89 @@ RETRY_HISTORY = ArrayType(HISTORY_ENTRY)
 
 PARTITION_FIELDS = [StructField("year", StringType()), StructField("month", StringType())]
 
-# Silver, per schema version of the transactions dataset: its typed values, then the
-# lineage (source_file, source_line, row_hash, run_id); v2 adds the nullable Channel.
+
+def silver_schemas(dataset: Dataset) -> dict[str, StructType]:
+    """Silver, per schema version of an ingested dataset: its typed values, then the
+    lineage (source_file, source_line, row_hash, run_id), then the partitions."""
+    return {
+        v: StructType([*fields(dataset.published_columns(v)), *PARTITION_FIELDS])
+        for v in dataset.schema_versions
+    }
+
+
+def raw_schema(dataset: Dataset) -> StructType:
+    """The bronze columns as received (strings, untrimmed): those of the newest schema
+    version, so quarantine keeps every column any version has (null where a file lacks
+    one)."""
+    newest = dataset.version_columns(dataset.schema_versions[-1])
+    return StructType([StructField(c.name, StringType()) for c in newest])
+
+
+def quarantine_schema(dataset: Dataset) -> StructType:
+    return StructType(
+        [
+            *raw_schema(dataset).fields,
+            StructField("raw_line", StringType()),
+            StructField("source_file", StringType()),
+            StructField("source_line", IntegerType()),
+            StructField("row_hash", StringType()),
+            StructField("error_type", StringType()),
+            StructField("error_message", StringType()),
+            StructField("critical", BooleanType()),
+            StructField("run_id", StringType()),
+            StructField("attempt_count", IntegerType()),
+            StructField("retry_history", RETRY_HISTORY),
+            StructField("quarantined_at", TimestampType()),
+            *PARTITION_FIELDS,
+        ]
+    )
+
+
+def condemned_schema(dataset: Dataset) -> StructType:
+    return StructType(
+        [
+            *quarantine_schema(dataset).fields[:-2],
+            StructField("condemned_reason", StringType()),
+            *PARTITION_FIELDS,
+        ]
+    )
+
+
+def published_keys_schema(dataset: Dataset) -> StructType:
+    """What duplicate detection reads of published silver: the key columns and the row
+    hash (Parquet pruning reads nothing else)."""
+    silver = silver_schemas(dataset)[dataset.schema_versions[0]]
+    return StructType([*(silver[k] for k in dataset.key), StructField("row_hash", StringType())])
+
+
+def prior_failures_schema(dataset: Dataset) -> StructType:
+    """What attempt carry-forward and the release lock read of earlier quarantine and
+    condemned rows (condemned_reason is null in quarantine files): the key columns as
+    received, then a row's identity, attempts and outcome."""
+    return StructType(
+        [
+            *(StructField(k, StringType()) for k in dataset.key),
+            StructField("source_file", StringType()),
+            StructField("source_line", IntegerType()),
+            StructField("row_hash", StringType()),
+            StructField("attempt_count", IntegerType()),
+            StructField("retry_history", RETRY_HISTORY),
+            StructField("run_id", StringType()),
+            StructField("quarantined_at", TimestampType()),
+            StructField("condemned_reason", StringType()),
+        ]
+    )
+
+
+# The transactions dataset's (the tests' and the benchmark's rows are transactions).
 TRANSACTIONS = datasets.dataset("transactions")
-SILVER_SCHEMAS = {
-    v: StructType([*fields(TRANSACTIONS.published_columns(v)), *PARTITION_FIELDS])
-    for v in TRANSACTIONS.schema_versions
-}
+SILVER_SCHEMAS = silver_schemas(TRANSACTIONS)
 SILVER_SCHEMA = SILVER_SCHEMAS["v1"]
-
-QUARANTINE_SCHEMA = StructType(
-    [
-        *RAW_SCHEMA.fields,
-        StructField("raw_line", StringType()),
-        StructField("source_file", StringType()),
-        StructField("source_line", IntegerType()),
-        StructField("row_hash", StringType()),
-        StructField("error_type", StringType()),
-        StructField("error_message", StringType()),
-        StructField("critical", BooleanType()),
-        StructField("run_id", StringType()),
-        StructField("attempt_count", IntegerType()),
-        StructField("retry_history", RETRY_HISTORY),
-        StructField("quarantined_at", TimestampType()),
-        *PARTITION_FIELDS,
-    ]
-)
-
-CONDEMNED_SCHEMA = StructType(
-    [
-        *QUARANTINE_SCHEMA.fields[:-2],
-        StructField("condemned_reason", StringType()),
-        *PARTITION_FIELDS,
-    ]
-)
+RAW_SCHEMA = raw_schema(TRANSACTIONS)
+QUARANTINE_SCHEMA = quarantine_schema(TRANSACTIONS)
+CONDEMNED_SCHEMA = condemned_schema(TRANSACTIONS)
+PUBLISHED_KEYS_SCHEMA = published_keys_schema(TRANSACTIONS)
+PRIOR_FAILURES_SCHEMA = prior_failures_schema(TRANSACTIONS)
 
 # Gold month-end balances (SPEC §8): what the gold job reads of published silver, and
 # what it writes. Sums of decimal(18,2) amounts stay exact in decimal(38,2).
@@ -113,11 +157,6 @@ BALANCES_SCHEMA = StructType(
     [*fields(datasets.dataset("account_balances").published_columns()), *PARTITION_FIELDS]
 )
 
-# What duplicate detection reads of published silver: two columns (Parquet pruning).
-PUBLISHED_KEYS_SCHEMA = StructType(
-    [StructField("TransactionID", StringType()), StructField("row_hash", StringType())]
-)
-
 # What the circuit breaker reads of earlier runs' failed rows: a row's identity and class.
 FAILED_ROW_KEYS_SCHEMA = StructType(
     [
@@ -127,25 +166,9 @@ FAILED_ROW_KEYS_SCHEMA = StructType(
     ]
 )
 
-# What attempt carry-forward and the release lock read of earlier quarantine and
-# condemned rows (condemned_reason is null in quarantine files).
-PRIOR_FAILURES_SCHEMA = StructType(
-    [
-        StructField("TransactionID", StringType()),
-        StructField("source_file", StringType()),
-        StructField("source_line", IntegerType()),
-        StructField("row_hash", StringType()),
-        StructField("attempt_count", IntegerType()),
-        StructField("retry_history", RETRY_HISTORY),
-        StructField("run_id", StringType()),
-        StructField("quarantined_at", TimestampType()),
-        StructField("condemned_reason", StringType()),
-    ]
-)
-
-# The releases of condemned TransactionIDs (lakegate.releases.released_at).
+# The releases of condemned keys (lakegate.releases.released_at).
 RELEASES_SCHEMA = StructType(
-    [StructField("TransactionID", StringType()), StructField("released_at", TimestampType())]
+    [StructField("key", StringType()), StructField("released_at", TimestampType())]
 )
 
 

@@ -18,33 +18,30 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from glue_jobs import rules as R
+from glue_jobs.keys import Key
 from glue_jobs.parsing import trimmed
 from glue_jobs.schemas import (
-    CONDEMNED_SCHEMA,
     HISTORY_ENTRY,
-    QUARANTINE_SCHEMA,
-    SILVER_SCHEMA,
-    SILVER_SCHEMAS,
-    TRANSACTIONS,
+    condemned_schema,
+    quarantine_schema,
+    silver_schemas,
 )
 from lakegate import datasets
 from lakegate.attempts import MAX_ATTEMPTS
-from lakegate.bronze import INPUT_COLUMNS
 from lakegate.config import DatasetConfig
+from lakegate.datasets import Dataset
 from lakegate.metrics import CONDEMNED, CRITICAL_TYPES, QUARANTINED, VALID
 from lakegate.releases import LOCKING_REASONS, NOT_RELEASED_ERROR, NOT_RELEASED_REASON
 
-TID = R.value("TransactionID")
 
-
-def duplicate_suspects(validated: DataFrame, published: DataFrame) -> DataFrame:
-    """64-bit hashes of the TransactionIDs that a passing row of `validated` may share
-    with another passing row or with `published` (column _k): a count per hash, one
-    narrow aggregation instead of a sort of every row. Small in practice."""
+def duplicate_suspects(key: Key, validated: DataFrame, published: DataFrame) -> DataFrame:
+    """64-bit hashes (column _k) of the keys that a passing row of `validated` may share
+    with another passing row or with `published` (its _key: keyed()): a count per hash,
+    one narrow aggregation instead of a sort of every row. Small in practice."""
     passed = validated.where(F.col("error_type").isNull())
-    keys = passed.select(F.xxhash64(TID).alias("_k"), F.lit(1).alias("_n")).unionByName(
-        published.select(F.xxhash64("TransactionID").alias("_k"), F.lit(0).alias("_n"))
-    )
+    keys = passed.select(
+        F.xxhash64(key.of_validated()).alias("_k"), F.lit(1).alias("_n")
+    ).unionByName(published.select(F.xxhash64("_key").alias("_k"), F.lit(0).alias("_n")))
     return (
         keys.groupBy("_k")
         .agg(F.sum("_n").alias("_batch"), F.count(F.lit(1)).alias("_all"))
@@ -54,30 +51,29 @@ def duplicate_suspects(validated: DataFrame, published: DataFrame) -> DataFrame:
 
 
 def duplicate_conflicts(
-    validated: DataFrame, published: DataFrame, suspects: DataFrame
+    key: Key, validated: DataFrame, published: DataFrame, suspects: DataFrame
 ) -> DataFrame:
-    """The TransactionIDs whose rows need a duplicate class, with what decides it.
+    """The keys whose rows need a duplicate class, with what decides it.
 
-    One row per TransactionID that a passing row of `validated` shares with another
+    One row per key that a passing row of `validated` shares with another
     passing row or with `published`: _id, _pub_hashes (the published row hashes, or
     null) and _first (source_file, source_line, row_hash of its first passing row by
-    file and line). Only the rows of duplicate_suspects() are grouped, by the id itself,
+    file and line). Only the rows of duplicate_suspects() are grouped, by the key itself,
     so a hash collision costs a few extra rows, never a wrong class. Broadcast it back.
     """
     passed = validated.where(F.col("error_type").isNull())
+    tid = key.of_validated()
     batch = (
-        passed.join(F.broadcast(suspects), F.xxhash64(TID) == suspects["_k"], "left_semi")
-        .groupBy(F.col(TID).alias("_id"))
+        passed.join(F.broadcast(suspects), F.xxhash64(tid) == suspects["_k"], "left_semi")
+        .groupBy(tid.alias("_id"))
         .agg(
             F.count(F.lit(1)).alias("_batch"),
             F.min(F.struct("source_file", "source_line", "row_hash")).alias("_first"),
         )
     )
     pub = (
-        published.join(
-            F.broadcast(suspects), F.xxhash64("TransactionID") == suspects["_k"], "left_semi"
-        )
-        .groupBy(F.col("TransactionID").alias("_id"))
+        published.join(F.broadcast(suspects), F.xxhash64("_key") == suspects["_k"], "left_semi")
+        .groupBy(F.col("_key").alias("_id"))
         .agg(F.collect_set("row_hash").alias("_pub_hashes"))
     )
     return (
@@ -87,7 +83,7 @@ def duplicate_conflicts(
     )
 
 
-# Columns the lookups add (by TransactionID and by record) and the classes drop once judged.
+# Columns the lookups add (by key and by record) and the classes drop once judged.
 _CONFLICT_COLUMNS = ("_id", "_pub_hashes", "_first")
 _PRIOR_COLUMNS = (
     "_s_file",
@@ -102,34 +98,34 @@ _PRIOR_COLUMNS = (
 
 
 def _with_conflicts(found: Lookups) -> Callable[[DataFrame], DataFrame]:
-    """The duplicate conflict of each row's TransactionID (_id, _pub_hashes, _first).
+    """The duplicate conflict of each row's key (_id, _pub_hashes, _first).
     Broadcast joins here and below have one row per key: no row repeats."""
 
     def apply(df: DataFrame) -> DataFrame:
         conflicts = F.broadcast(found.conflicts)
-        return df.join(conflicts, df[TID] == conflicts["_id"], "left")
+        return df.join(conflicts, found.key.of_validated() == conflicts["_id"], "left")
 
     return apply
 
 
 def _with_lock(found: Lookups) -> Callable[[DataFrame], DataFrame]:
-    """The unreleased condemnation of each row's TransactionID (_l_*; locked_ids())."""
+    """The unreleased condemnation of each row's key (_l_*; locked_ids())."""
 
     def apply(df: DataFrame) -> DataFrame:
         locked = F.broadcast(found.locked)
-        return df.join(locked, df[TID] == locked["_l_id"], "left")
+        return df.join(locked, found.key.of_validated() == locked["_l_id"], "left")
 
     return apply
 
 
 def _with_id_lookups(found: Lookups) -> Callable[[DataFrame], DataFrame]:
-    """The lookups by TransactionID: its duplicate conflict, its earlier failures (_p_*)
-    and its unreleased condemnation (_l_*)."""
+    """The lookups by key: its duplicate conflict, its earlier failures (_p_*) and its
+    unreleased condemnation (_l_*)."""
 
     def apply(df: DataFrame) -> DataFrame:
         by_id = F.broadcast(found.prior_by_id)
         joined = df.transform(_with_conflicts(found))
-        joined = joined.join(by_id, joined[TID] == by_id["_p_id"], "left")
+        joined = joined.join(by_id, found.key.of_validated() == by_id["_p_id"], "left")
         return joined.transform(_with_lock(found))
 
     return apply
@@ -152,33 +148,32 @@ def _with_record_lookup(found: Lookups) -> Callable[[DataFrame], DataFrame]:
 
 
 def is_notable() -> Column:
-    """After the lookups by TransactionID: the rows whose outcome is not plainly valid.
-    A value rule failed, or the lookups know the TransactionID (a duplicate, or a
+    """After the lookups by key: the rows whose outcome is not plainly valid.
+    A value rule failed, or the lookups know the key (a duplicate, or a
     re-submission of an earlier failure); every other row is valid with nothing more to
     record."""
     return F.col("error_type").isNotNull() | F.col("_id").isNotNull() | F.col("_p_id").isNotNull()
 
 
 def locked_ids(prior: DataFrame, released: DataFrame) -> DataFrame:
-    """The TransactionIDs an earlier condemnation locks (lakegate.releases): condemned
-    for a locking reason after the id's last release (or ever, if never released). One
-    row per id (small; broadcast): _l_id, _l_since and _l_run (when and by which run the
-    lock began: the first such condemnation) and _l_records (the id's earlier failed
-    records, but for refused re-submissions: reading one of them again is not a new
-    re-submission; reading a refused one again is refused again)."""
-    last_release = released.groupBy(F.col("TransactionID").alias("_r_id")).agg(
+    """The keys an earlier condemnation locks (lakegate.releases): condemned for a
+    locking reason after the key's last release (or ever, if never released); `prior`
+    and `released` with their _key (keyed()). One row per key (small; broadcast): _l_id,
+    _l_since and _l_run (when and by which run the lock began: the first such
+    condemnation) and _l_records (the key's earlier failed records, but for refused
+    re-submissions: reading one of them again is not a new re-submission; reading a
+    refused one again is refused again)."""
+    last_release = released.groupBy(F.col("_key").alias("_r_id")).agg(
         F.max("released_at").alias("_r_at")
     )
-    rows = prior.where(F.col("TransactionID").isNotNull())
-    rows = rows.join(
-        F.broadcast(last_release), rows["TransactionID"] == last_release["_r_id"], "left"
-    )
+    rows = prior.where(F.col("_key").isNotNull())
+    rows = rows.join(F.broadcast(last_release), rows["_key"] == last_release["_r_id"], "left")
     locking = F.col("condemned_reason").isin(*LOCKING_REASONS) & (
         F.col("_r_at").isNull() | (F.col("quarantined_at") > F.col("_r_at"))
     )
     record = F.struct("source_file", "source_line", "row_hash")
     return (
-        rows.groupBy(F.col("TransactionID").alias("_l_id"))
+        rows.groupBy(F.col("_key").alias("_l_id"))
         .agg(
             F.min(F.when(locking, F.col("quarantined_at"))).alias("_l_since"),
             F.min_by(F.col("run_id"), F.when(locking, F.struct("quarantined_at", "run_id"))).alias(
@@ -193,7 +188,7 @@ def locked_ids(prior: DataFrame, released: DataFrame) -> DataFrame:
 
 
 def is_locked(landed: dict[str, datetime]) -> Column:
-    """After the lock lookup: the row re-submits a TransactionID whose condemnation was
+    """After the lock lookup: the row re-submits a key whose condemnation was
     not released. Its file landed after the condemnation (`landed`: bronze key -> time;
     an unknown file counts as later) and it is not an earlier failed record read again.
     Older files of a locked id (the accepted original, read by a backfill) are judged
@@ -215,7 +210,7 @@ def is_locked(landed: dict[str, datetime]) -> Column:
 _LOCK_COLUMNS = ("_l_id", "_l_run", "_l_since", "_l_records")
 
 
-def with_release_lock(landed: dict[str, datetime]) -> Callable[[DataFrame], DataFrame]:
+def with_release_lock(key: Key, landed: dict[str, datetime]) -> Callable[[DataFrame], DataFrame]:
     """CONDEMNED_NOT_RELEASED for a row that passed the value rules and is_locked(), from
     the lock columns the lookups added (and drops them). A locked row that failed a
     value rule keeps its class: its attempts are spent, so it is condemned anyway."""
@@ -223,9 +218,9 @@ def with_release_lock(landed: dict[str, datetime]) -> Callable[[DataFrame], Data
     def apply(df: DataFrame) -> DataFrame:
         refused = F.col("error_type").isNull() & is_locked(landed)
         message = F.format_string(
-            "TransactionID %s was condemned by run %s and is not released: a data-quality"
+            f"{key.label} %s was condemned by run %s and is not released: a data-quality"
             " approver runs `lakegate condemned release` before it is re-submitted",
-            R.shown(F.col(TID)),
+            R.shown(key.of_validated()),
             F.col("_l_run"),
         )
         dropped = {"error_type", "error_message", *_LOCK_COLUMNS}
@@ -240,34 +235,39 @@ def with_release_lock(landed: dict[str, datetime]) -> Callable[[DataFrame], Data
     return apply
 
 
-def with_duplicate_classes(df: DataFrame) -> DataFrame:
+def with_duplicate_classes(key: Key) -> Callable[[DataFrame], DataFrame]:
     """Duplicate classes among rows that passed the value rules (SPEC §3), from the
     conflict columns the lookups added (and drops them).
 
     The conflicts are duplicate_conflicts() of these rows against the published keys
     (the published version minus the partitions this run replaces). Against those: same
     hash -> EXACT_DUPLICATE, other content -> BUSINESS_DUPLICATE. Otherwise, within the
-    run, ordered by (source_file, source_line): the first row of a TransactionID is
-    accepted, a later one with the accepted row's hash is EXACT_DUPLICATE, any other
+    run, ordered by (source_file, source_line): the first row of a key is accepted, a
+    later one with the accepted row's hash is EXACT_DUPLICATE, any other
     DUPLICATE_IN_BATCH.
     """
-    duplicate = _duplicate_class()
-    dropped = {"error_type", "error_message", *_CONFLICT_COLUMNS}
-    return df.select(
-        *[c for c in df.columns if c not in dropped],
-        F.coalesce("error_type", duplicate["t"]).alias("error_type"),
-        F.coalesce("error_message", duplicate["m"]).alias("error_message"),
-    )
+
+    def apply(df: DataFrame) -> DataFrame:
+        duplicate = _duplicate_class(key)
+        dropped = {"error_type", "error_message", *_CONFLICT_COLUMNS}
+        return df.select(
+            *[c for c in df.columns if c not in dropped],
+            F.coalesce("error_type", duplicate["t"]).alias("error_type"),
+            F.coalesce("error_message", duplicate["m"]).alias("error_message"),
+        )
+
+    return apply
 
 
-def _duplicate_class() -> Column:
+def _duplicate_class(key: Key) -> Column:
     """After the conflicts are joined: a row's duplicate class and message as a struct
     (t, m), or null (a failed row, no conflict, or the accepted first occurrence)."""
     passed = F.col("error_type").isNull()
     is_first = (F.col("source_file") == F.col("_first.source_file")) & (
         F.col("source_line") == F.col("_first.source_line")
     )
-    tid = R.shown(F.col(TID))
+    tid = R.shown(key.of_validated())
+    label = key.label
     where_first = F.format_string(
         "%s line %d", F.col("_first.source_file"), F.col("_first.source_line")
     )
@@ -277,7 +277,7 @@ def _duplicate_class() -> Column:
             F.array_contains("_pub_hashes", F.col("row_hash")),
             F.struct(
                 F.lit("EXACT_DUPLICATE").alias("t"),
-                F.format_string("TransactionID %s is identical to a published row", tid).alias("m"),
+                F.format_string(f"{label} %s is identical to a published row", tid).alias("m"),
             ),
         )
         .when(
@@ -285,7 +285,7 @@ def _duplicate_class() -> Column:
             F.struct(
                 F.lit("BUSINESS_DUPLICATE").alias("t"),
                 F.format_string(
-                    "TransactionID %s is already published with different content", tid
+                    f"{label} %s is already published with different content", tid
                 ).alias("m"),
             ),
         )
@@ -294,14 +294,14 @@ def _duplicate_class() -> Column:
             F.col("row_hash") == F.col("_first.row_hash"),
             F.struct(
                 F.lit("EXACT_DUPLICATE").alias("t"),
-                F.format_string("TransactionID %s is identical to %s", tid, where_first).alias("m"),
+                F.format_string(f"{label} %s is identical to %s", tid, where_first).alias("m"),
             ),
         )
         .otherwise(
             F.struct(
                 F.lit("DUPLICATE_IN_BATCH").alias("t"),
                 F.format_string(
-                    "TransactionID %s was already accepted from %s with different content",
+                    f"{label} %s was already accepted from %s with different content",
                     tid,
                     where_first,
                 ).alias("m"),
@@ -318,8 +318,9 @@ def _latest_first() -> Column:
 
 
 def prior_attempts(prior: DataFrame) -> tuple[DataFrame, DataFrame]:
-    """Earlier failures by bronze record (file, line, hash) and by TransactionID: the
-    highest attempt and the history that goes with it (small; broadcast)."""
+    """Earlier failures by bronze record (file, line, hash) and by key (`prior` with its
+    _key, keyed()): the highest attempt and the history that goes with it (small;
+    broadcast)."""
     same = prior.groupBy(
         F.col("source_file").alias("_s_file"),
         F.col("source_line").alias("_s_line"),
@@ -329,8 +330,8 @@ def prior_attempts(prior: DataFrame) -> tuple[DataFrame, DataFrame]:
         F.min_by("retry_history", _latest_first()).alias("_s_history"),
     )
     by_id = (
-        prior.where(F.col("TransactionID").isNotNull())
-        .groupBy(F.col("TransactionID").alias("_p_id"))
+        prior.where(F.col("_key").isNotNull())
+        .groupBy(F.col("_key").alias("_p_id"))
         .agg(
             F.max("attempt_count").alias("_p_attempt"),
             F.min_by("retry_history", _latest_first()).alias("_p_history"),
@@ -345,7 +346,7 @@ def with_prior_attempts(run_id: str, at: datetime) -> Callable[[DataFrame], Data
 
     Those come from prior_attempts() of the earlier quarantine and condemned rows of
     completed runs. The same bronze record read again (same file, line and hash) keeps
-    its attempt and history; a TransactionID seen before from another source is one
+    its attempt and history; a key seen before from another source is one
     attempt more, with this attempt appended to the history; otherwise attempt 0.
     """
 
@@ -371,7 +372,7 @@ def with_prior_attempts(run_id: str, at: datetime) -> Callable[[DataFrame], Data
             .otherwise(this_attempt)
         )
         # A re-submission from another source (a correction): the run whose quarantine
-        # first held this TransactionID, whatever the outcome now (valid = fixed).
+        # first held this key, whatever the outcome now (valid = fixed).
         retry_of = F.when(
             F.col("_s_attempt").isNull() & F.col("_p_attempt").isNotNull(),
             F.col("_p_history")[0]["run_id"],
@@ -417,17 +418,16 @@ def validate(config: DatasetConfig) -> Callable[[DataFrame], DataFrame]:
     where it is not a record (raw_line); a received value only where trimming changed
     it. with_received_values() restores the columns as received."""
 
+    names = [c.name for c in datasets.dataset(config.name).required]
+
     def apply(lines: DataFrame) -> DataFrame:
         checked = lines.transform(R.with_typed_values(datasets.dataset(config.name))).transform(
             R.with_error_type(R.value_rules(config))
         )
-        dropped = {"line", *INPUT_COLUMNS}
+        dropped = {"line", *names}
         return checked.select(
             *[c for c in checked.columns if c not in dropped],
-            *[
-                F.when(F.col(n) != F.col(R.value(n)), F.col(n)).alias(_raw(n))
-                for n in INPUT_COLUMNS
-            ],
+            *[F.when(F.col(n) != F.col(R.value(n)), F.col(n)).alias(_raw(n)) for n in names],
             F.when(F.col("malformed").isNotNull(), F.col("line")).alias("raw_line"),
         )
 
@@ -435,10 +435,12 @@ def validate(config: DatasetConfig) -> Callable[[DataFrame], DataFrame]:
 
 
 def with_received_values(validated: DataFrame) -> DataFrame:
-    """The input columns as received, from validate()'s narrow form."""
+    """The input columns as received, from validate()'s narrow form (each has its
+    _raw_ column there)."""
+    names = [c.removeprefix(_raw("")) for c in validated.columns if c.startswith(_raw(""))]
     return validated.select(
-        *[c for c in validated.columns if not c.startswith("_raw_")],
-        *[F.coalesce(F.col(_raw(n)), F.col(R.value(n))).alias(n) for n in INPUT_COLUMNS],
+        *[c for c in validated.columns if not c.startswith(_raw(""))],
+        *[F.coalesce(F.col(_raw(n)), F.col(R.value(n))).alias(n) for n in names],
     )
 
 
@@ -455,10 +457,11 @@ class Lookups:
     prior_by_id: DataFrame
     locked: DataFrame
     landed: dict[str, datetime]
+    key: Key
 
     def persist(self) -> Lookups:
         suspects, conflicts, by_record, by_id, locked = (f.persist() for f in self.frames())
-        return Lookups(suspects, conflicts, by_record, by_id, locked, self.landed)
+        return Lookups(suspects, conflicts, by_record, by_id, locked, self.landed, self.key)
 
     def unpersist(self) -> None:
         for frame in self.frames():
@@ -468,29 +471,45 @@ class Lookups:
         return self.suspects, self.conflicts, self.prior_by_record, self.prior_by_id, self.locked
 
 
+def keyed(key: Key, published: DataFrame, prior: DataFrame, released: DataFrame):
+    """The stored frames with their business key as _key: published silver's from its
+    typed columns, earlier failures' from the values as received, the releases' as
+    named."""
+    return (
+        published.select(key.of_published().alias("_key"), "row_hash"),
+        prior.select("*", key.of_received().alias("_key")),
+        released.select(F.col("key").alias("_key"), "released_at"),
+    )
+
+
 def lookups(
+    dataset: Dataset,
     validated: DataFrame,
     published: DataFrame,
     prior: DataFrame,
     released: DataFrame,
     landed: dict[str, datetime],
 ) -> Lookups:
-    """`prior`: earlier quarantine and condemned rows (PRIOR_FAILURES_SCHEMA);
-    `released`: the releases (RELEASES_SCHEMA); `landed`: bronze key -> landing time."""
-    suspects = duplicate_suspects(validated, published)
+    """`published`: the published key columns (schemas.published_keys_schema); `prior`:
+    earlier quarantine and condemned rows (schemas.prior_failures_schema); `released`:
+    the releases (RELEASES_SCHEMA); `landed`: bronze key -> landing time."""
+    key = Key(dataset)
+    published, prior, released = keyed(key, published, prior, released)
+    suspects = duplicate_suspects(key, validated, published)
     return Lookups(
         suspects,
-        duplicate_conflicts(validated, published, suspects),
+        duplicate_conflicts(key, validated, published, suspects),
         *prior_attempts(prior),
         locked_ids(prior, released),
         landed,
+        key,
     )
 
 
 def _classes(
     config: DatasetConfig, found: Lookups, run_id: str, at: datetime
 ) -> Callable[[DataFrame], DataFrame]:
-    """After the lookups (by TransactionID, then by bronze record): the value rules'
+    """After the lookups (by key, then by bronze record): the value rules'
     messages, the release lock, duplicate classes, attempt carry-forward and the
     outcome."""
 
@@ -498,8 +517,8 @@ def _classes(
         return (
             joined.transform(with_received_values)
             .transform(R.with_error_message(R.value_rules(config)))
-            .transform(with_release_lock(found.landed))
-            .transform(with_duplicate_classes)
+            .transform(with_release_lock(found.key, found.landed))
+            .transform(with_duplicate_classes(found.key))
             .transform(with_prior_attempts(run_id, at))
             .transform(with_outcome)
         )
@@ -537,7 +556,7 @@ def valid_rows(found: Lookups) -> Callable[[DataFrame], DataFrame]:
         return joined.where(
             F.col("error_type").isNull()
             & ~is_locked(found.landed)
-            & _duplicate_class()["t"].isNull()
+            & _duplicate_class(found.key)["t"].isNull()
         ).select(*validated.columns)
 
     return apply
@@ -554,22 +573,24 @@ def _conform(df: DataFrame, schema) -> DataFrame:
     )
 
 
-def silver_rows(run_id: str, schema_v: str = "v1") -> Callable[[DataFrame], DataFrame]:
+def silver_rows(dataset: Dataset, run_id: str, schema_v: str) -> Callable[[DataFrame], DataFrame]:
     """The rows valid_rows() gives, in the silver schema of `schema_v` (nothing is
-    filtered here); a column v1 lacks (v2's Channel) is trimmed, empty means null."""
-    schema = SILVER_SCHEMAS[schema_v]
+    filtered here); a column the first version lacks (transactions v2's Channel) is
+    trimmed, empty means null."""
+    schema = silver_schemas(dataset)[schema_v]
+    required = {c.name for c in dataset.required}
 
     def apply(valid: DataFrame) -> DataFrame:
         added = [
             F.nullif(trimmed(F.col(f.name)), F.lit("")).alias(f.name)
             for f in schema.fields
-            if f.name not in SILVER_SCHEMA.fieldNames() and f.name in valid.columns
+            if f.name in dataset.column_names and f.name not in required and f.name in valid.columns
         ]
         rows = valid.select(
             *added,
             *[
                 F.col(R.value(c.name) if c.type == "string" else R.typed(c.name)).alias(c.name)
-                for c in TRANSACTIONS.required
+                for c in dataset.required
             ],
             "source_file",
             "source_line",
@@ -591,16 +612,22 @@ def _failed_rows(classified: DataFrame, outcome: str, run_id: str, at: datetime)
     )
 
 
-def quarantine_rows(run_id: str, at: datetime) -> Callable[[DataFrame], DataFrame]:
+def quarantine_rows(
+    dataset: Dataset, run_id: str, at: datetime
+) -> Callable[[DataFrame], DataFrame]:
+    schema = quarantine_schema(dataset)
+
     def apply(classified: DataFrame) -> DataFrame:
-        return _conform(_failed_rows(classified, QUARANTINED, run_id, at), QUARANTINE_SCHEMA)
+        return _conform(_failed_rows(classified, QUARANTINED, run_id, at), schema)
 
     return apply
 
 
-def condemned_rows(run_id: str, at: datetime) -> Callable[[DataFrame], DataFrame]:
+def condemned_rows(dataset: Dataset, run_id: str, at: datetime) -> Callable[[DataFrame], DataFrame]:
+    schema = condemned_schema(dataset)
+
     def apply(classified: DataFrame) -> DataFrame:
-        return _conform(_failed_rows(classified, CONDEMNED, run_id, at), CONDEMNED_SCHEMA)
+        return _conform(_failed_rows(classified, CONDEMNED, run_id, at), schema)
 
     return apply
 

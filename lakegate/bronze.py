@@ -16,7 +16,8 @@ from lakegate.errors import SchemaError
 from lakegate.ids import Month, MonthWindow
 from lakegate.storage import Storage
 
-# The columns of schema v1, which every version keeps (lakegate.schema_versions).
+# The transactions columns of schema v1, which every version keeps: what the sample data,
+# the benchmark and the tests write (a run reads its own dataset's, schema_versions).
 INPUT_COLUMNS = schema_versions.REQUIRED_COLUMNS
 HEADER_PROBE_BYTES = 64 * 1024
 # A bronze file is read whole by one task: larger files must be split by the producer.
@@ -28,8 +29,8 @@ class BronzeFile:
     key: str
     month: Month
     size: int
-    # When the file landed: a row of a file that landed after its TransactionID was
-    # condemned is a re-submission (lakegate.releases).
+    # When the file landed: a row of a file that landed after its key was condemned is
+    # a re-submission (lakegate.releases).
     modified: datetime
 
 
@@ -82,7 +83,7 @@ def _first_line(key: str, head: bytes) -> str:
     return text.removeprefix("\ufeff").rstrip("\r")
 
 
-def parse_header(key: str, head: bytes, target: str = "v1") -> tuple[str, ...]:
+def parse_header(key: str, head: bytes, target: str, dataset: str) -> tuple[str, ...]:
     """The header's column names in file order; SchemaError unless they are the columns
     of the target schema version or of an older one (schema_versions), in any order."""
     line = _first_line(key, head)
@@ -92,10 +93,10 @@ def parse_header(key: str, head: bytes, target: str = "v1") -> tuple[str, ...]:
         names = ()
     if not names:
         raise SchemaError(f"SCHEMA_ERROR {key}: no header (first line: {line[:200]})")
-    schema_versions.header_version(key, names, target)
+    schema_versions.header_version(key, names, target, dataset)
     return names
 
 
-def check_headers(storage: Storage, files: list[BronzeFile], target: str = "v1") -> None:
+def check_headers(storage: Storage, files: list[BronzeFile], target: str, dataset: str) -> None:
     for item in files:
-        parse_header(item.key, storage.read_head(item.key, HEADER_PROBE_BYTES), target)
+        parse_header(item.key, storage.read_head(item.key, HEADER_PROBE_BYTES), target, dataset)

@@ -17,13 +17,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from lakegate import bronze, layout, schema_versions
+from lakegate import bronze, datasets, layout, schema_versions
 from lakegate.errors import BadArgument, Refused
 from lakegate.ids import Month, MonthWindow, validate_dataset, validate_run_id
 from lakegate.storage import Lake
 
 EXPORT_NAME = re.compile(r"-(?P<year>[0-9]{4})-(?P<month>[0-9]{2})\.csv$")
-ERROR_COLUMNS = ("line", "TransactionID", "error_type", "error_message", "attempt_count")
+
+
+def error_columns(dataset: str) -> tuple[str, ...]:
+    """The `.errors.csv` header: the line, the row's key columns, what was wrong."""
+    key = datasets.dataset(dataset).key
+    return ("line", *key, "error_type", "error_message", "attempt_count")
+
+
 _NOTE_COLUMNS = ("raw_line", "error_type", "error_message", "attempt_count")
 
 
@@ -40,24 +47,25 @@ def _quarantined_rows(lake: Lake, dataset: str, run_id: str) -> dict[Month, list
             io.BytesIO(lake["quarantine"].read_bytes(item.key)),
             use_threads=False,  # pyarrow's pool can abort the process at exit
         )
-        wanted = [c for c in _all_columns() if c in table.column_names] + list(_NOTE_COLUMNS)
+        wanted = [c for c in _all_columns(dataset) if c in table.column_names] + list(_NOTE_COLUMNS)
         table = table.select(wanted)
         by_month.setdefault(month, []).extend(table.to_pylist())
     return by_month
 
 
-def _all_columns() -> tuple[str, ...]:
-    return schema_versions.columns(list(schema_versions.SCHEMA_VERSIONS)[-1])
+def _all_columns(dataset: str) -> tuple[str, ...]:
+    return schema_versions.columns(schema_versions.newest(dataset), dataset)
 
 
-def _header(rows: list[dict]) -> tuple[str, ...]:
+def _header(rows: list[dict], dataset: str) -> tuple[str, ...]:
     """The oldest schema version whose columns hold every value the rows have."""
-    for version in schema_versions.SCHEMA_VERSIONS:
-        names = schema_versions.columns(version)
-        extra = {k for r in rows for k in _all_columns() if k not in names and r.get(k) is not None}
+    every = _all_columns(dataset)
+    for version in schema_versions.versions(dataset):
+        names = schema_versions.columns(version, dataset)
+        extra = {k for r in rows for k in every if k not in names and r.get(k) is not None}
         if not extra:
             return names
-    return _all_columns()
+    return every
 
 
 def export_quarantine(lake: Lake, dataset: str, run_id: str, out: Path) -> list[Path]:
@@ -72,10 +80,11 @@ def export_quarantine(lake: Lake, dataset: str, run_id: str, out: Path) -> list[
     written = []
     for month, rows in sorted(by_month.items()):
         data, errors = io.StringIO(), io.StringIO()
-        header = _header(rows)
+        header = _header(rows, dataset)
+        key = datasets.dataset(dataset).key
         data.write(",".join(header) + "\n")
         notes = csv.writer(errors, lineterminator="\n")
-        notes.writerow(ERROR_COLUMNS)
+        notes.writerow(error_columns(dataset))
         values = csv.writer(data, lineterminator="\n")
         for line, row in enumerate(rows, start=2):
             if row["error_type"] == "MALFORMED_ROW":
@@ -85,7 +94,7 @@ def export_quarantine(lake: Lake, dataset: str, run_id: str, out: Path) -> list[
             notes.writerow(
                 [
                     line,
-                    row["TransactionID"] or "",
+                    *[row.get(c) or "" for c in key],
                     row["error_type"],
                     row["error_message"],
                     row["attempt_count"],
@@ -135,8 +144,8 @@ def file_corrections(
             f"retry-{now.strftime('%Y%m%dT%H%M%SZ')}-{safe}"
         )
         # Any registered version; the retry run refuses one newer than it writes.
-        newest = list(schema_versions.SCHEMA_VERSIONS)[-1]
-        bronze.parse_header(key, data[: bronze.HEADER_PROBE_BYTES], newest)
+        newest = schema_versions.newest(dataset)
+        bronze.parse_header(key, data[: bronze.HEADER_PROBE_BYTES], newest, dataset)
         planned.append((key, target, data))
     for key, _, data in planned:
         lake["bronze"].write_bytes(key, data, if_none_match=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,12 @@ DEFINITIONS = Path(__file__).with_name("datasets.json")
 TYPE = re.compile(r"string|int|bigint|timestamp|date|decimal\(([1-9][0-9]?),([0-9][0-9]?)\)")
 COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}", re.ASCII)
 BUCKETS = ("silver", "gold")
+# A key column's types: text that compares as the job trims it (a date in its one
+# accepted form, yyyy-MM-dd, reads back from silver as the same text).
+KEY_TYPES = ("string", "date")
+KEY_SEPARATOR = "|"
+# What the job trims around a value (glue_jobs.parsing.WHITESPACE).
+KEY_WHITESPACE = " \t\r\n\x0b\x0c"
 # The settings an entry may give (lakegate.config.DatasetConfig fields).
 SETTINGS = frozenset(
     {
@@ -66,6 +73,10 @@ class Column:
     since: str = "v1"
     # The setting listing the values this column may hold (CURRENCY_ERROR otherwise).
     allowed: str | None = None
+    # A column this one must differ from (CURRENCY_ERROR: a pair of one currency).
+    differs_from: str | None = None
+    # A decimal column that must be above zero (TYPE_ERROR otherwise).
+    positive: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,28 @@ class Dataset:
     source: str | None = None
     # The column whose UTC month must be the bronze month its file is filed under.
     month_of: str | None = None
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def key_label(self) -> str:
+        """How messages name the business key: its column, or `key (a, b, c)`."""
+        return self.key[0] if len(self.key) == 1 else f"key ({', '.join(self.key)})"
+
+    def key_value(self, values: Sequence[str | None]) -> str | None:
+        """The business key of one row from its key columns' trimmed text, as the job
+        compares it and a release names it: the value itself for a one-column key; for
+        several, the values joined by `|` (a `|` or `\\` inside one escaped by `\\`,
+        so two different rows never share a key). None when a part is empty.
+        glue_jobs.keys builds the same value in Spark (a test proves them equal)."""
+        parts = [(v or "").strip(KEY_WHITESPACE) for v in values]
+        if len(parts) != len(self.key) or not all(parts):
+            return None
+        if len(parts) == 1:
+            return parts[0]
+        return KEY_SEPARATOR.join(p.replace("\\", "\\\\").replace("|", "\\|") for p in parts)
 
     @property
     def ingested(self) -> bool:
@@ -137,7 +170,16 @@ def _columns(where: str, given: Any) -> tuple[Column, ...]:
                 f"datasets.json: {where}: column {name} is allowed {allowed!r}, not one of"
                 f" {', '.join(sorted(ALLOW_LISTS))}"
             )
-        found.append(Column(name, type_, spec.get("since", "v1"), allowed))
+        positive = bool(spec.get("positive", False))
+        if positive and decimal_of(type_) is None:
+            raise DatasetDefinitionError(
+                f"datasets.json: {where}: column {name} is positive but not a decimal"
+            )
+        found.append(
+            Column(
+                name, type_, spec.get("since", "v1"), allowed, spec.get("differs_from"), positive
+            )
+        )
     names = [c.name for c in found]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
@@ -172,6 +214,17 @@ def _dataset(name: str, spec: dict[str, Any], lineage: tuple[Column, ...]) -> Da
     first = {c.name for c in columns if c.since == versions[0]}
     if not key or not set(key) <= first:
         raise fail(f"key {list(key)} must name columns of schema {versions[0]}")
+    types = {c.name: c.type for c in columns}
+    if any(types[k] not in KEY_TYPES for k in key):
+        raise fail(f"key {list(key)}: a key column is a string or a date")
+    for c in columns:
+        if c.differs_from is not None and (
+            c.differs_from not in first or c.name not in first or c.differs_from == c.name
+        ):
+            raise fail(
+                f"column {c.name} differs_from {c.differs_from!r}: both must be other"
+                f" columns of schema {versions[0]}"
+            )
     month_of = spec.get("month_of")
     if month_of is not None and not any(
         c.name == month_of and c.type in ("timestamp", "date") and c.name in first for c in columns

@@ -11,12 +11,20 @@ registry, before it could be deployed (check_additive).
 
 from __future__ import annotations
 
-from lakegate.datasets import dataset
+from lakegate.datasets import DATASETS, dataset
 from lakegate.errors import SchemaError
 
-# The transactions dataset's versions, from the registry (lakegate/datasets.json). The
-# validation path (glue_jobs.rules, transforms) is written for its columns.
-SCHEMA_VERSIONS: dict[str, tuple[tuple[str, str], ...]] = dataset("transactions").versions()
+Versions = dict[str, tuple[tuple[str, str], ...]]
+
+
+def versions(name: str) -> Versions:
+    """A registered dataset's versions, oldest first: (column, type) pairs each."""
+    return dataset(name).versions()
+
+
+# The transactions dataset's versions (the sample data, the benchmark and the tests'
+# files are transactions); everything a run does asks for its own dataset's.
+SCHEMA_VERSIONS: Versions = versions("transactions")
 V1 = SCHEMA_VERSIONS["v1"]
 # Columns every version has and every row must fill (NULL_VALUE_ERROR otherwise).
 REQUIRED_COLUMNS = tuple(name for name, _ in V1)
@@ -41,38 +49,51 @@ def check_additive(versions: dict[str, tuple[tuple[str, str], ...]]) -> None:
         previous_name, previous = name, columns
 
 
-check_additive(SCHEMA_VERSIONS)
+for _name in DATASETS:
+    check_additive(versions(_name))
 
 
-def columns(schema_v: str) -> tuple[str, ...]:
-    if schema_v not in SCHEMA_VERSIONS:
-        raise SchemaError(f"SCHEMA_ERROR unknown schema version {schema_v!r}")
-    return tuple(name for name, _ in SCHEMA_VERSIONS[schema_v])
+def columns(schema_v: str, dataset_name: str) -> tuple[str, ...]:
+    """The column names of one version of a dataset."""
+    known = versions(dataset_name)
+    if schema_v not in known:
+        raise SchemaError(f"SCHEMA_ERROR unknown schema version {schema_v!r} of {dataset_name}")
+    return tuple(name for name, _ in known[schema_v])
 
 
-def newer(a: str, b: str) -> str:
-    """The later of two registered versions."""
-    order = list(SCHEMA_VERSIONS)
+def newest(dataset_name: str) -> str:
+    return list(versions(dataset_name))[-1]
+
+
+def newer(a: str, b: str, dataset_name: str) -> str:
+    """The later of two registered versions of a dataset (`a` if either is unknown)."""
+    order = list(versions(dataset_name)) if dataset_name in DATASETS else []
+    if a not in order or b not in order:
+        return a
     return a if order.index(a) >= order.index(b) else b
 
 
-def header_version(key: str, names: tuple[str, ...], target: str) -> str:
+def header_version(key: str, names: tuple[str, ...], target: str, dataset_name: str) -> str:
     """The version a header is (its columns, in any order), if the target can read it."""
     shown = ",".join(names)
-    order = list(SCHEMA_VERSIONS)
+    order = list(versions(dataset_name))
+
+    def cols(version: str) -> tuple[str, ...]:
+        return columns(version, dataset_name)
+
     for version in order:
-        if set(names) == set(columns(version)) and len(names) == len(columns(version)):
+        if set(names) == set(cols(version)) and len(names) == len(cols(version)):
             if order.index(version) > order.index(target):
-                added = [c for c in columns(version) if c not in columns(target)]
+                added = [c for c in cols(version) if c not in cols(target)]
                 raise SchemaError(
                     f"SCHEMA_ERROR {key}: the header has {', '.join(added)} (schema {version}),"
                     f" but {target} is configured: switch the dataset to {version} first"
                     " (docs/schema-evolution.md)"
                 )
             return version
-    readable = columns(target)
+    readable = cols(target)
     problems = []
-    missing = [c for c in REQUIRED_COLUMNS if c not in names]
+    missing = [c for c in cols(order[0]) if c not in names]
     if missing:
         problems.append("missing " + ", ".join(missing))
     extra = [n for n in names if n not in readable]

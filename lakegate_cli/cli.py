@@ -10,14 +10,15 @@ import argparse
 import json
 import logging
 import os
+import shlex
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import NoReturn
 
 from lakegate import __version__, layout
 from lakegate.config import GOLD_DATASET, dataset_config
-from lakegate.datasets import DATASETS
+from lakegate.datasets import DATASETS, dataset
 from lakegate.errors import BadArgument, LakegateError
 from lakegate.ids import RUN_TYPES, Month, MonthWindow, new_run_id, validate_run_id
 from lakegate.storage import Lake
@@ -406,7 +407,12 @@ def cmd_review(args: argparse.Namespace) -> int:
     ):
         raise BadArgument(f"run {args.run_id} does not exist for {args.dataset}")
     if args.json:
-        print(json.dumps(data, indent=2, default=str))
+        # The run summary and the halt record are typed mappings: printed as objects.
+        print(
+            json.dumps(
+                data, indent=2, default=lambda o: dict(o) if isinstance(o, Mapping) else str(o)
+            )
+        )
     else:
         print(review_text(data))
     if args.html:
@@ -526,7 +532,8 @@ def cmd_condemned_list(args: argparse.Namespace) -> int:
     if not rows:
         print(f"No condemned rows in {args.dataset}.")
         return EXIT_OK
-    print(f"{'TransactionID':<24} {'run':<32} {'reason':<16} {'attempt':>7}  re-submission")
+    label = dataset(args.dataset).key_label
+    print(f"{label:<24} {'run':<32} {'reason':<16} {'attempt':>7}  re-submission")
     for r in rows:
         state = "locked" if r["locked"] else ("released" if r["released_at"] else "judged as usual")
         print(
@@ -535,9 +542,10 @@ def cmd_condemned_list(args: argparse.Namespace) -> int:
         )
     locked = sorted({r["transaction_id"] for r in rows if r["locked"]})
     if locked:
+        named = " ".join(shlex.quote(k) for k in locked[:3]) + (" …" if len(locked) > 3 else "")
         print(
-            f"{len(locked)} TransactionID(s) locked; to allow a re-submission:\n"
-            f"  lakegate condemned release {' '.join(locked[:3])}{' …' if len(locked) > 3 else ''}"
+            f"{len(locked)} key(s) locked; to allow a re-submission:\n"
+            f"  lakegate condemned release {named}"
             f" --approver NAME --reason TEXT {lake_label(args)}"
         )
     return EXIT_OK
@@ -559,7 +567,7 @@ def cmd_condemned_release(args: argparse.Namespace) -> int:
         datetime.now(UTC),
     )
     print(
-        f"Released {len(release.transaction_ids)} condemned TransactionID(s) for"
+        f"Released {len(release.transaction_ids)} condemned key(s) of {args.dataset} for"
         f" re-submission; recorded as {key}. The next run judges their rows as usual."
     )
     return EXIT_OK
@@ -782,7 +790,8 @@ def build_parser() -> argparse.ArgumentParser:
     condemned = sub.add_parser(
         "condemned",
         help="list condemned rows, and release them for re-submission",
-        description="A TransactionID condemned after its attempts ran out stays condemned,"
+        description="A key (a transactions row's TransactionID) condemned after its attempts"
+        " ran out stays condemned,"
         " whatever is re-submitted for it, until it is released (SPEC §4).",
     )
     verbs = condemned.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
@@ -796,13 +805,18 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(handler=cmd_condemned_list)
     release = verbs.add_parser(
         "release",
-        help="allow condemned TransactionIDs to be re-submitted, with a recorded approval",
+        help="allow condemned keys to be re-submitted, with a recorded approval",
         description="Records who approved, why and which ids in the audit log (write-once);"
         " the next run judges re-submitted rows of these ids as usual. Refused for an id"
         " that is not condemned after its attempts.",
     )
     _add_common(release)
-    release.add_argument("transaction_ids", nargs="+", metavar="TRANSACTION_ID")
+    release.add_argument(
+        "transaction_ids",
+        nargs="+",
+        metavar="KEY",
+        help="a TransactionID; for a key of several columns, their values joined by |",
+    )
     _decision(release)
     release.set_defaults(handler=cmd_condemned_release)
     return parser

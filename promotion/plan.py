@@ -15,7 +15,7 @@ from lakegate import layout
 from lakegate.ids import RunType
 from lakegate.manifest import PartitionContent, Version
 from lakegate.metrics import key_metrics
-from lakegate.schema_versions import SCHEMA_VERSIONS, newer
+from lakegate.schema_versions import newer
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,8 @@ def plan_promotion(
             partitions[partition] = added
     # The newest schema among what is served: readers read every older one with it.
     schema_v = summary["schema_v"]
-    if current is not None and current.schema_v in SCHEMA_VERSIONS and schema_v in SCHEMA_VERSIONS:
-        schema_v = newer(current.schema_v, schema_v)
+    if current is not None:
+        schema_v = newer(schema_v, current.schema_v, summary["dataset"])
     return Version(
         dataset=summary["dataset"],
         schema_v=schema_v,

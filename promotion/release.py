@@ -1,6 +1,7 @@
 """Releasing condemned rows for re-submission, with a recorded approval (SPEC §4).
 
-A TransactionID condemned after its attempts ran out stays condemned whatever is
+A key (a TransactionID for transactions) condemned after its attempts ran out stays
+condemned whatever is
 re-submitted for it (lakegate.releases) until a person releases it here. The release is
 an audit event, written once; the next run reads it.
 """
@@ -10,14 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from lakegate import layout, releases
+from lakegate import datasets, layout, releases
 from lakegate.errors import BadArgument, Refused
 from lakegate.storage import Lake
 from promotion import audit
 from promotion.publisher import validate_person
 
 CONDEMNED_COLUMNS = (
-    "TransactionID",
     "run_id",
     "condemned_reason",
     "attempt_count",
@@ -35,10 +35,12 @@ class CondemnedRow:
 
 
 def condemned_rows(lake: Lake, dataset: str) -> list[CondemnedRow]:
-    """Every condemned row's id, run, reason and attempt (pyarrow, four columns read)."""
+    """Every condemned row's key, run, reason and attempt (pyarrow: the key columns and
+    four more read)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    entry = datasets.dataset(dataset)
     store = lake["quarantine"]
     found = []
     for item in store.list(layout.condemned_root(dataset)):
@@ -46,13 +48,14 @@ def condemned_rows(lake: Lake, dataset: str) -> list[CondemnedRow]:
             continue
         # ParquetFile without threads: see promotion.review.failed_row_sample.
         table = pq.ParquetFile(pa.BufferReader(store.read_bytes(item.key))).read(
-            columns=list(CONDEMNED_COLUMNS), use_threads=False
+            columns=[*entry.key, *CONDEMNED_COLUMNS], use_threads=False
         )
         for row in table.to_pylist():
-            if row["TransactionID"] is not None:
+            key = entry.key_value([row[c] for c in entry.key])
+            if key is not None:
                 found.append(
                     CondemnedRow(
-                        row["TransactionID"].strip(),
+                        key,
                         row["run_id"],
                         row["condemned_reason"],
                         row["attempt_count"],

@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from lakegate import layout, schema_versions
+from lakegate import layout
 from lakegate.catalog import halted_run_ids, read_summary, silver_runs
+from lakegate.datasets import DATASETS
 from lakegate.manifest import PartitionContent, Version
 from lakegate.metrics import add_totals
-from lakegate.schema_versions import SCHEMA_VERSIONS
 from lakegate.storage import ObjectNotFound
 from lakegate.summary import RunSummary
 from promotion import audit
@@ -146,8 +146,11 @@ def halt_record(promoter: Promoter, run_id: str) -> RunSummary | None:
 SAMPLE_COLUMNS = ("source_file", "source_line", "error_type", "error_message", "attempt_count")
 SAMPLE_PER_CLASS = 3
 RECENT_RUNS = 12
-# The column names a failed row's message can start with (every schema version's).
-MESSAGE_FIELDS = frozenset(c for v in SCHEMA_VERSIONS for c in schema_versions.columns(v))
+# The column names a failed row's message can start with (every dataset's, every schema
+# version's), and `key` (a duplicate of a key of several columns).
+MESSAGE_FIELDS = frozenset(
+    {"key", *(c.name for d in DATASETS.values() if d.ingested for c in d.columns)}
+)
 
 
 def error_field(error_type: str, message: str | None) -> str:

@@ -9,7 +9,12 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from glue_jobs import parsing, transforms
-from glue_jobs.schemas import PRIOR_FAILURES_SCHEMA, PUBLISHED_KEYS_SCHEMA, RELEASES_SCHEMA
+from glue_jobs.schemas import (
+    PRIOR_FAILURES_SCHEMA,
+    PUBLISHED_KEYS_SCHEMA,
+    RELEASES_SCHEMA,
+    TRANSACTIONS,
+)
 from lakegate.bronze import INPUT_COLUMNS
 from lakegate.config import DEFAULT_CURRENCIES, dataset_config
 from lakegate.metrics import VALID
@@ -59,6 +64,7 @@ def lookups(
     landed: dict[str, datetime] | None = None,
 ) -> transforms.Lookups:
     return transforms.lookups(
+        TRANSACTIONS,
         validated,
         published_frame(spark, published or []),
         prior_frame(spark, prior or []),
@@ -74,7 +80,7 @@ def validated_files(
     local checkpoint here): plans over an unmaterialised frame push the duplicate
     checks' filter through every validation step and grow to megabytes, which every
     test would pay for."""
-    lines = parsing.bronze_lines(files_frame(spark, files))
+    lines = parsing.bronze_lines(files_frame(spark, files), INPUT_COLUMNS)
     config = dataset_config("transactions", currencies=currencies)
     return lines.transform(transforms.validate(config)).localCheckpoint()
 
@@ -124,8 +130,8 @@ def job_outputs(
     )
     return (
         validated.transform(transforms.valid_rows(found))
-        .transform(transforms.silver_rows(run_id))
+        .transform(transforms.silver_rows(TRANSACTIONS, run_id, "v1"))
         .collect(),
-        notable.transform(transforms.quarantine_rows(run_id, RUN_AT)).collect(),
-        notable.transform(transforms.condemned_rows(run_id, RUN_AT)).collect(),
+        notable.transform(transforms.quarantine_rows(TRANSACTIONS, run_id, RUN_AT)).collect(),
+        notable.transform(transforms.condemned_rows(TRANSACTIONS, run_id, RUN_AT)).collect(),
     )

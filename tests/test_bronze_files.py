@@ -23,7 +23,7 @@ GOOD = ",".join(INPUT_COLUMNS)
     ],
 )
 def test_headers_with_the_five_columns_in_any_order_are_accepted(head):
-    assert sorted(parse_header(KEY, head.encode())) == sorted(INPUT_COLUMNS)
+    assert sorted(parse_header(KEY, head.encode(), "v1", "transactions")) == sorted(INPUT_COLUMNS)
 
 
 @pytest.mark.parametrize(
@@ -44,7 +44,7 @@ def test_headers_with_the_five_columns_in_any_order_are_accepted(head):
 )
 def test_schema_drift_is_a_schema_error_naming_file_and_columns(head, named):
     with pytest.raises(SchemaError) as caught:
-        parse_header(KEY, head.encode())
+        parse_header(KEY, head.encode(), "v1", "transactions")
     message = str(caught.value)
     assert message.startswith(f"SCHEMA_ERROR {KEY}: ")
     assert named in message
@@ -53,16 +53,26 @@ def test_schema_drift_is_a_schema_error_naming_file_and_columns(head, named):
 
 def test_non_utf8_header_is_a_schema_error():
     with pytest.raises(SchemaError, match="not UTF-8"):
-        parse_header(KEY, b"\xff\xfeT\x00r\x00")
+        parse_header(KEY, b"\xff\xfeT\x00r\x00", "v1", "transactions")
 
 
 def test_gzip_file_header_is_read_through_the_compression():
-    assert len(parse_header(KEY + ".gz", gzip.compress((GOOD + "\nT1,C1,1,EUR,x\n").encode()))) == 5
+    assert (
+        len(
+            parse_header(
+                KEY + ".gz",
+                gzip.compress((GOOD + "\nT1,C1,1,EUR,x\n").encode()),
+                "v1",
+                "transactions",
+            )
+        )
+        == 5
+    )
 
 
 def test_gzip_bytes_under_a_csv_name_are_refused():
     with pytest.raises(SchemaError):
-        parse_header(KEY, gzip.compress((GOOD + "\n").encode()))
+        parse_header(KEY, gzip.compress((GOOD + "\n").encode()), "v1", "transactions")
 
 
 def test_window_listing_skips_markers_and_refuses_unknown_files(lake):
@@ -84,11 +94,11 @@ def test_window_listing_skips_markers_and_refuses_unknown_files(lake):
 
 
 def test_an_older_header_is_read_by_a_newer_schema_and_v2_headers_by_v2():
-    assert parse_header(KEY, (GOOD + "\n").encode(), "v2") == tuple(GOOD.split(","))
+    assert parse_header(KEY, (GOOD + "\n").encode(), "v2", "transactions") == tuple(GOOD.split(","))
     v2 = "Channel," + GOOD
-    assert parse_header(KEY, (v2 + "\n").encode(), "v2")[0] == "Channel"
+    assert parse_header(KEY, (v2 + "\n").encode(), "v2", "transactions")[0] == "Channel"
     with pytest.raises(SchemaError, match="unexpected 'Region'"):
-        parse_header(KEY, (v2 + ",Region\n").encode(), "v2")
+        parse_header(KEY, (v2 + ",Region\n").encode(), "v2", "transactions")
 
 
 def test_the_registry_refuses_a_non_additive_version():

@@ -202,7 +202,7 @@ def test_the_command_line_lists_and_releases(lake_root):
         "--lake", str(lake_root),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "Released 1 condemned TransactionID(s)" in done.stdout
+    assert "Released 1 condemned key(s) of transactions" in done.stdout
     again = lakegate("condemned", "list", "--json", "--lake", str(lake_root))
     (row,) = json.loads(again.stdout)
     assert row["locked"] is False and row["released_at"]

@@ -3,6 +3,7 @@
 from chispa import assert_df_equality
 
 from glue_jobs import parsing
+from lakegate.bronze import INPUT_COLUMNS
 from tests.helpers import HEADER, MARCH, csv_file, files_frame
 
 COLUMNS = [
@@ -25,7 +26,7 @@ SCHEMA = (
 
 
 def lines_of(spark, files):
-    return parsing.bronze_lines(files_frame(spark, files)).select(*COLUMNS)
+    return parsing.bronze_lines(files_frame(spark, files), INPUT_COLUMNS).select(*COLUMNS)
 
 
 def test_fields_are_mapped_by_header_name_in_any_order(spark):
@@ -75,7 +76,7 @@ def test_malformed_lines_are_kept_whole_with_the_reason(spark):
         'T4,C"4,1.00,EUR,2024-03-01',
         "T5,C\ufffd5,1.00,EUR,2024-03-01",
     )
-    result = parsing.bronze_lines(files_frame(spark, {MARCH: text})).select(
+    result = parsing.bronze_lines(files_frame(spark, {MARCH: text}), INPUT_COLUMNS).select(
         "source_line", "line", "malformed", "TransactionID"
     )
     expected = spark.createDataFrame(

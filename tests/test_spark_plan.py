@@ -1,7 +1,13 @@
 """How the job runs in Spark: the input is scanned once, no Python UDF runs."""
 
 from glue_jobs import parsing, sparkio, transforms
-from glue_jobs.schemas import PRIOR_FAILURES_SCHEMA, PUBLISHED_KEYS_SCHEMA, RELEASES_SCHEMA
+from glue_jobs.schemas import (
+    PRIOR_FAILURES_SCHEMA,
+    PUBLISHED_KEYS_SCHEMA,
+    RELEASES_SCHEMA,
+    TRANSACTIONS,
+)
+from lakegate.bronze import INPUT_COLUMNS
 from lakegate.config import dataset_config
 from lakegate.ids import Month
 from lakegate_cli.sample import generate
@@ -16,7 +22,7 @@ def test_validation_scans_bronze_once_and_uses_no_python_udf(spark, lake):
     months = [Month(2024, 3), Month(2024, 4)]
     expected = generate(lake["bronze"], "transactions", months, rows_per_month=50)
     uris = [lake["bronze"].uri(key) for key in expected.files]
-    validated = parsing.bronze_lines(sparkio.read_bronze(spark, uris)).transform(
+    validated = parsing.bronze_lines(sparkio.read_bronze(spark, uris), INPUT_COLUMNS).transform(
         transforms.validate(dataset_config("transactions"))
     )
     plan = _plan(validated)
@@ -31,6 +37,7 @@ def test_validation_scans_bronze_once_and_uses_no_python_udf(spark, lake):
     validated.persist()
     try:
         found = transforms.lookups(
+            TRANSACTIONS,
             validated,
             spark.createDataFrame([], PUBLISHED_KEYS_SCHEMA),
             spark.createDataFrame([], PRIOR_FAILURES_SCHEMA),
@@ -44,10 +51,10 @@ def test_validation_scans_bronze_once_and_uses_no_python_udf(spark, lake):
             transforms.partition_rows(validated),
             transforms.outcome_counts(notable),
             validated.transform(transforms.valid_rows(found)).transform(
-                transforms.silver_rows("plan")
+                transforms.silver_rows(TRANSACTIONS, "plan", "v1")
             ),
-            notable.transform(transforms.quarantine_rows("plan", RUN_AT)),
-            notable.transform(transforms.condemned_rows("plan", RUN_AT)),
+            notable.transform(transforms.quarantine_rows(TRANSACTIONS, "plan", RUN_AT)),
+            notable.transform(transforms.condemned_rows(TRANSACTIONS, "plan", RUN_AT)),
         ]
         for output in outputs:
             output_plan = _plan(output)
@@ -70,7 +77,7 @@ def test_a_month_is_one_task_and_one_file_per_partition(spark, lake, tmp_path):
     frame = sparkio.read_bronze(spark, uris)
     assert frame.rdd.getNumPartitions() == len(months)
     out = tmp_path / "out"
-    lines = parsing.bronze_lines(frame)
+    lines = parsing.bronze_lines(frame, INPUT_COLUMNS)
     sparkio.write_partitioned(lines, out.as_uri(), ["source_file", "source_line"])
     files = sorted(out.rglob("*.parquet"))
     assert [f.parent.relative_to(out).as_posix() for f in files] == [m.partition for m in months]
