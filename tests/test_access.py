@@ -37,7 +37,7 @@ def injections() -> list[tuple[str, list[str]]]:
         cases.append(
             (f"year {year!r} month {month!r}", ["ingest", "--year", year, "--month", month])
         )
-    for bad in ["Transactions", "trans-actions", "../silver", "fx_rates"]:
+    for bad in ["Transactions", "trans-actions", "../silver", "fx_quotes"]:
         cases.append((f"dataset {bad!r} (ingest)", ["ingest", *MONTH, "--dataset", bad]))
     # A gold dataset is built by `lakegate gold`, never ingested from bronze.
     for command in (["ingest", *MONTH], ["backfill", *MONTH], ["gold"]):

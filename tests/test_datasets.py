@@ -59,8 +59,8 @@ def test_the_settings_come_from_the_registry():
 
 
 def test_an_unregistered_dataset_is_refused_naming_the_registered_ones():
-    with pytest.raises(BadArgument, match=r"'fx_rates' is not registered .*account_balances"):
-        config.dataset_config("fx_rates")
+    with pytest.raises(BadArgument, match=r"'fx_quotes' is not registered .*account_balances"):
+        config.dataset_config("fx_quotes")
     with pytest.raises(BadArgument):
         datasets.dataset("../transactions")
 
@@ -125,6 +125,18 @@ def test_an_unregistered_dataset_is_refused_naming_the_registered_ones():
             lambda b: b["datasets"]["transactions"].update(month_of="Currency"),
             r"dataset transactions: month_of 'Currency' must name a timestamp or date column",
         ),
+        (
+            lambda b: b["datasets"]["fx_rates"].update(key=["date", "rate"]),
+            r"dataset fx_rates: key \['date', 'rate'\]: a key column is a string or a date",
+        ),
+        (
+            lambda b: b["datasets"]["fx_rates"]["columns"][2].update(differs_from="quote"),
+            r"dataset fx_rates: column quote differs_from 'quote': both must be other columns",
+        ),
+        (
+            lambda b: b["datasets"]["fx_rates"]["columns"][4].update(positive=True),
+            r"dataset fx_rates: column source is positive but not a decimal",
+        ),
     ],
 )
 def test_a_bad_entry_is_refused_naming_the_dataset_and_field(tmp_path, change, message):
@@ -135,7 +147,7 @@ def test_a_bad_entry_is_refused_naming_the_dataset_and_field(tmp_path, change, m
 
 def test_the_registry_as_shipped_loads():
     lineage, found = datasets.load()
-    assert set(found) == {"transactions", "account_balances"}
+    assert set(found) == {"transactions", "account_balances", "fx_rates"}
     assert [c.name for c in lineage] == ["source_file", "source_line", "row_hash", "run_id"]
     assert found["transactions"].ingested and not found["account_balances"].ingested
 
@@ -158,3 +170,36 @@ def test_the_value_rules_follow_the_registry_in_the_documented_order():
         ("Currency_allowed", "CURRENCY_ERROR"),
         ("in_bronze_month", "PARTITION_MISMATCH"),
     ]
+
+
+def test_the_fx_rates_rules_follow_its_registry_entry():
+    """The second dataset's rules: the same kinds, from its own columns."""
+    from glue_jobs.rules import value_rules
+
+    fx = datasets.dataset("fx_rates")
+    assert (fx.key, fx.key_label) == (("date", "base", "quote"), "key (date, base, quote)")
+    rules = value_rules(config.dataset_config("fx_rates"))
+    assert [(r.name, r.error_type) for r in rules] == [
+        ("well_formed_line", "MALFORMED_ROW"),
+        ("date_required", "NULL_VALUE_ERROR"),
+        ("base_required", "NULL_VALUE_ERROR"),
+        ("quote_required", "NULL_VALUE_ERROR"),
+        ("rate_required", "NULL_VALUE_ERROR"),
+        ("source_required", "NULL_VALUE_ERROR"),
+        ("date_is_date", "TYPE_ERROR"),
+        ("rate_is_decimal", "TYPE_ERROR"),
+        ("base_allowed", "CURRENCY_ERROR"),
+        ("quote_allowed", "CURRENCY_ERROR"),
+        ("quote_differs_from_base", "CURRENCY_ERROR"),
+        ("in_bronze_month", "PARTITION_MISMATCH"),
+    ]
+
+
+def test_the_key_value_escapes_its_separator():
+    fx = datasets.dataset("fx_rates")
+    assert fx.key_value([" 2024-03-01", "EUR ", "USD"]) == "2024-03-01|EUR|USD"
+    assert fx.key_value(["a|b", "c", "d"]) == "a\\|b|c|d"
+    assert fx.key_value(["a", "b|c", "d"]) == "a|b\\|c|d"
+    assert fx.key_value(["a\\", "|", "d"]) == "a\\\\|\\||d"
+    assert fx.key_value(["2024-03-01", " ", "USD"]) is None
+    assert datasets.dataset("transactions").key_value([" T|1 "]) == "T|1"
