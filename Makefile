@@ -49,7 +49,7 @@ test-fast: install ## The inner loop: every test that needs neither Spark nor a 
 	$(BIN)/pytest -q -m "not spark and not slow and not chaos"
 
 chaos: install java ## Reliability: every crash point, hostile input, races (longer; make test runs a subset)
-	$(BIN)/pytest -m "" tests/test_chaos.py tests/test_hostile_input.py tests/test_races.py tests/test_access.py
+	$(BIN)/pytest -m "" tests/entry/test_chaos.py tests/spark/test_hostile_input.py tests/publish/test_races.py tests/entry/test_access.py
 
 rehearse: install java ## The AWS path offline: moto with IAM on, the Glue job on s3://, every role under its policy
 	$(BIN)/python -m rehearsal
@@ -67,7 +67,7 @@ lint: install checkov ## Static checks: ruff, mypy, import contracts (rings), st
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/actionlint
 	$(BIN)/zizmor --offline --min-severity medium .github/workflows
 	$(BIN)/python tools/iam_lint.py
-	$(BIN)/pytest -q -p no:cacheprovider tests/test_infra.py tests/test_terraform_schema.py tests/test_iam_policies.py tests/test_contracts.py tests/test_workflows.py tests/test_escalation.py tests/test_audit_lock.py tests/test_iam_lint.py
+	$(BIN)/pytest -q -p no:cacheprovider tests/aws/test_infra.py tests/aws/test_terraform_schema.py tests/aws/test_iam_policies.py tests/aws/test_contracts.py tests/aws/test_workflows.py tests/aws/test_escalation.py tests/aws/test_audit_lock.py tests/aws/test_iam_lint.py
 
 hooks: install ## Check each commit as make lint does (ruff, mypy, terraform fmt): pre-commit
 	$(BIN)/pre-commit install

@@ -3,7 +3,7 @@
 With LAKEGATE_CRASH_AT=<name> in the environment, the process sends itself SIGKILL when
 it reaches the crash point of that name: no exception handler, `finally` block or exit
 hook runs, as when a Glue worker or a laptop dies. Without the variable a crash point
-does nothing. The points (tests/test_chaos.py tries each):
+does nothing. The points (tests/entry/test_chaos.py tries each):
 
     ingest:after_classify   rows read and counted, nothing written
     ingest:after_quarantine quarantine and condemned written, silver not

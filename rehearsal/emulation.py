@@ -12,7 +12,7 @@ Applied once, in the rehearsal's own process (never in the test process):
 - IAM judges Glue, Step Functions and SNS calls against the resource they name (moto
   evaluates them against "*", so a grant scoped to one job, machine or topic would
   never match).
-- The three gaps of moto's Step Functions support that tests/test_state_machine.py
+- The three gaps of moto's Step Functions support that tests/aws/test_state_machine.py
   documents (S3 bodies as text, S3 error names, Glue's .sync pattern).
 - Every IAM decision is recorded: who, which action, which resource, allowed or not.
 """
@@ -65,7 +65,7 @@ def bridge_moto_gaps(setattr_: Callable, setitem: Callable) -> None:
     """moto's Step Functions interpreter, made to behave as AWS does for the ASL:
     GetObject's Body reaches the state machine as text; S3 error names are spelt
     `S3.<Error>Exception`; Glue's `.sync` integration declares the pattern moto's
-    shared callback code needs. Used by the rehearsal and tests/test_state_machine.py."""
+    shared callback code needs. Used by the rehearsal and tests/aws/test_state_machine.py."""
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         resource as sfn_resource,
     )

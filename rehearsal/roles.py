@@ -1,5 +1,5 @@
 """Each role's policy as Terraform renders it: the same templates, the values the
-modules pass (tests/test_rehearsal.py pins the names against the modules' templatefile
+modules pass (tests/aws/test_rehearsal.py pins the names against the modules' templatefile
 calls), for one emulated account."""
 
 from __future__ import annotations

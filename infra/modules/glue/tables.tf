@@ -1,5 +1,5 @@
 # The published tables of the catalog, from the dataset registry. Only locals here:
-# tests/test_infra.py evaluates this file with terraform alone (no provider) and compares
+# tests/aws/test_infra.py evaluates this file with terraform alone (no provider) and compares
 # the columns with the Spark schemas the job writes (glue_jobs/schemas.py).
 locals {
   # The dataset registry (lakegate/datasets.json, which the job and the promoter read

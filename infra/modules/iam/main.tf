@@ -2,7 +2,7 @@ locals {
   name = "${var.name_prefix}-${var.environment}"
 
   # Every policy document is a JSON template in policies/ (tests render and evaluate them
-  # with the same values; see tests/test_iam_policies.py).
+  # with the same values; see tests/aws/test_iam_policies.py).
   policy_values = {
     name             = local.name
     partition        = data.aws_partition.current.partition

@@ -22,7 +22,7 @@ from lakegate.errors import SchemaError
 from lakegate.ids import Month
 from lakegate.storage import Lake
 from tests.helpers import HEADER, job_outputs
-from tests.test_job import Clock, request
+from tests.spark.test_job import Clock, request
 
 FEB, MAR = Month(2024, 2), Month(2024, 3)
 H = HEADER

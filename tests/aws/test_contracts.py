@@ -29,7 +29,7 @@ from lakegate.metrics import (
 )
 from lakegate.summary import SUCCESS_FIELDS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ORCHESTRATION = ROOT / "infra/modules/orchestration/main.tf"
 
 

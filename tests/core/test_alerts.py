@@ -15,7 +15,7 @@ from lakegate.alerts import AlertDefinitionError, Datapoint, evaluate, load
 from lakegate.metrics import EMITTED_METRICS
 from tests.terraform import INFRA, resources, text
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFINITIONS = load()
 START = datetime(2026, 3, 1, tzinfo=UTC)
 

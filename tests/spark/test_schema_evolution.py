@@ -17,7 +17,7 @@ from lakegate.ids import Month
 from lakegate.storage import Lake
 from promotion.publisher import Promoter
 from tests.helpers import HEADER, csv_file
-from tests.test_job import Clock, request
+from tests.spark.test_job import Clock, request
 
 JAN, FEB = Month(2024, 1), Month(2024, 2)
 V2_HEADER = "Channel,TransactionID,CustomerID,TransactionAmount,Currency,TransactionTimestamp"

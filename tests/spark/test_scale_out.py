@@ -18,7 +18,7 @@ import pytest
 from glue_jobs.job import run_ingest
 from lakegate.storage import Lake
 from lakegate_cli.sample import generate
-from tests.test_job import FEB, MAR, VARYING, Clock, request, table
+from tests.spark.test_job import FEB, MAR, VARYING, Clock, request, table
 
 RUN_ID = "scale"
 # Run in a process of its own: one SparkContext per process, and this one's master is
@@ -28,7 +28,7 @@ import json, sys
 from glue_jobs.job import run_ingest
 from glue_jobs.session import local_session
 from lakegate.storage import Lake
-from tests.test_job import FEB, MAR, Clock, request
+from tests.spark.test_job import FEB, MAR, Clock, request
 
 spark = local_session(
     "lakegate-scale-out",
@@ -67,7 +67,7 @@ def test_the_output_is_the_same_with_executors_in_their_own_jvms(spark, tmp_path
 
     local = run_ingest(spark, Lake.local(roots["local"]), request(RUN_ID, FEB, MAR), now=Clock())
 
-    root_dir = Path(__file__).resolve().parent.parent
+    root_dir = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": str(root_dir)}
     done = subprocess.run(
         [sys.executable, "-c", CLUSTER_RUN, str(roots["cluster"])],

@@ -15,7 +15,7 @@ import yaml
 
 from lakegate import aws
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 BIN = Path(sys.executable).parent
 CONFIGURE_AWS = "aws-actions/configure-aws-credentials@"

@@ -29,9 +29,9 @@ from lakegate.manifest import Version
 from lakegate.storage import Lake
 from promotion.publisher import Promoter
 from tests.helpers import csv_file
-from tests.test_job import Clock, request
+from tests.spark.test_job import Clock, request
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SQL = (ROOT / "sql/month_end_balances.sql").read_text()
 DEC, JAN, FEB, MAR = Month(2023, 12), Month(2024, 1), Month(2024, 2), Month(2024, 3)
 D = Decimal

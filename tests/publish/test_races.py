@@ -28,7 +28,7 @@ from lakegate_cli.sample import generate
 from promotion.publisher import Promoter
 from tests.cli import lakegate
 from tests.fake_runs import make_run
-from tests.test_publisher import create_buckets, s3_lake
+from tests.publish.test_publisher import create_buckets, s3_lake
 
 MAR = "year=2024/month=03"
 WINDOW = ("--year", "2024", "--month", "2", "--to-year", "2024", "--to-month", "3")

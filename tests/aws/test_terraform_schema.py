@@ -12,7 +12,7 @@ import pytest
 from tools.provider_schema import used_types
 from tools.tf_schema_check import SCHEMA, check_paths, check_text
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -39,9 +39,9 @@ from promotion import audit
 from rehearsal.definitions import audit_retention, retention_tags, write_once_buckets
 from rehearsal.roles import Place, deployer_policy, role_policy
 from tests import policy_eval, terraform
-from tests.test_iam_policies import TEMPLATES, document
+from tests.aws.test_iam_policies import TEMPLATES, document
 
-PLACE = Place(prefix="lakegate")  # the names tests.test_iam_policies renders with
+PLACE = Place(prefix="lakegate")  # the names tests.aws.test_iam_policies renders with
 SILVER = PLACE.buckets["silver"]
 SILVER_ARN = f"arn:aws:s3:::{SILVER}"
 WRITE_ONCE = terraform.INFRA / "modules/storage/policies/write_once.json.tftpl"

@@ -24,7 +24,7 @@ from lakegate.storage import Lake
 from promotion.publisher import Promoter
 from promotion.review import list_runs, retry_statuses, runs_text
 from tests.helpers import HEADER, csv_file
-from tests.test_job import Clock, request
+from tests.spark.test_job import Clock, request
 
 MAR = Month(2024, 3)
 CONFIG = dataset_config("transactions", max_quarantine_rate=1.0)
