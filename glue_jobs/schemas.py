@@ -116,20 +116,22 @@ def published_keys_schema(dataset: Dataset) -> StructType:
 def prior_failures_schema(dataset: Dataset) -> StructType:
     """What attempt carry-forward and the release lock read of earlier quarantine and
     condemned rows (condemned_reason is null in quarantine files): the key columns as
-    received, then a row's identity, attempts and outcome."""
-    return StructType(
-        [
-            *(StructField(k, StringType()) for k in dataset.key),
-            StructField("source_file", StringType()),
-            StructField("source_line", IntegerType()),
-            StructField("row_hash", StringType()),
-            StructField("attempt_count", IntegerType()),
-            StructField("retry_history", RETRY_HISTORY),
-            StructField("run_id", StringType()),
-            StructField("quarantined_at", TimestampType()),
-            StructField("condemned_reason", StringType()),
-        ]
-    )
+    received, then a row's identity, attempts and outcome, as the condemned schema
+    types them."""
+    condemned = condemned_schema(dataset)
+    return StructType([condemned[name] for name in (*dataset.key, *PRIOR_FAILURE_FIELDS)])
+
+
+PRIOR_FAILURE_FIELDS = (
+    "source_file",
+    "source_line",
+    "row_hash",
+    "attempt_count",
+    "retry_history",
+    "run_id",
+    "quarantined_at",
+    "condemned_reason",
+)
 
 
 # The transactions dataset's (the tests' and the benchmark's rows are transactions).
