@@ -25,7 +25,7 @@ def render(values: dict[str, object], template: str | None = None) -> str:
 EXAMPLE_VALUES = {
     "dataset": "transactions",
     "environment": "dev",
-    "glue_job_name": "lakegate-dev-ingest",
+    "glue_job_name": "lakegate-dev-transactions-ingest",
     "glue_retry_interval_seconds": 60,
     "success_retry_interval_seconds": 5,
     "max_quarantine_rate": 0.05,

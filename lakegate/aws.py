@@ -13,6 +13,7 @@ import re
 from functools import cache
 
 from lakegate.errors import BadArgument
+from lakegate.ids import validate_dataset
 from lakegate.layout import BUCKETS
 from lakegate.storage import Lake
 
@@ -74,29 +75,40 @@ def glue_database(env: str, prefix: str | None = None) -> str:
     return named or environment_name(env, prefix).replace("-", "_")
 
 
-def state_machine_name(env: str, prefix: str | None = None) -> str:
-    return f"{environment_name(env, prefix)}-ingest"
+def pipeline_name(env: str, dataset: str, prefix: str | None = None) -> str:
+    """`<prefix>-<env>-<dataset>`: every resource of one dataset's pipeline starts with
+    it (infra/modules/glue and orchestration: for_each over the environment's
+    datasets)."""
+    return f"{environment_name(env, prefix)}-{validate_dataset(dataset)}"
 
 
-def glue_job_name(env: str, prefix: str | None = None) -> str:
-    """The ingestion job (infra/modules/glue): `<prefix>-<env>-ingest`."""
-    return f"{environment_name(env, prefix)}-ingest"
+def state_machine_name(env: str, dataset: str, prefix: str | None = None) -> str:
+    """A dataset's ingestion state machine: `<prefix>-<env>-<dataset>-ingest`."""
+    return f"{pipeline_name(env, dataset, prefix)}-ingest"
 
 
-def gold_job_name(env: str, prefix: str | None = None) -> str:
-    """The gold job (infra/modules/glue): `<prefix>-<env>-gold`."""
-    return f"{environment_name(env, prefix)}-gold"
+def glue_job_name(env: str, dataset: str, prefix: str | None = None) -> str:
+    """A dataset's ingestion job (infra/modules/glue): `<prefix>-<env>-<dataset>-ingest`."""
+    return f"{pipeline_name(env, dataset, prefix)}-ingest"
 
 
-def find_state_machine(sfn_client, env: str) -> str:
+def gold_job_name(env: str, dataset: str, prefix: str | None = None) -> str:
+    """The gold job of a dataset with a gold dataset: `<prefix>-<env>-<dataset>-gold`."""
+    return f"{pipeline_name(env, dataset, prefix)}-gold"
+
+
+def find_state_machine(sfn_client, env: str, dataset: str) -> str:
     from lakegate.errors import LakegateError
 
-    wanted = state_machine_name(env)
+    wanted = state_machine_name(env, dataset)
     for page in sfn_client.get_paginator("list_state_machines").paginate():
         for machine in page["stateMachines"]:
             if machine["name"] == wanted:
                 return machine["stateMachineArn"]
-    raise LakegateError(f"state machine {wanted} not found: is the {env} environment deployed?")
+    raise LakegateError(
+        f"state machine {wanted} not found: is {dataset} deployed in the {env} environment"
+        f" (datasets in infra/envs/{env}/main.tf)?"
+    )
 
 
 def console_link(execution_arn: str) -> str:

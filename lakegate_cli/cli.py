@@ -174,7 +174,7 @@ def cmd_gold(args: argparse.Namespace) -> int:
 
 
 def _gold_on_aws(args: argparse.Namespace) -> int:
-    """Start the environment's gold Glue job (<prefix>-<env>-gold) for a new gold run;
+    """Start the gold Glue job of the dataset (<prefix>-<env>-<dataset>-gold) for a new run;
     with --wait, follow it to the end."""
     import time
     from datetime import UTC, datetime
@@ -186,7 +186,7 @@ def _gold_on_aws(args: argparse.Namespace) -> int:
     run_id = (
         validate_run_id(args.run_id) if args.run_id else new_run_id(datetime.now(UTC), "scheduled")
     )
-    glue, job = boto3.client("glue"), gold_job_name(args.env)
+    glue, job = boto3.client("glue"), gold_job_name(args.env, args.dataset)
     job_run = glue.start_job_run(
         JobName=job, Arguments={"--run_id": run_id, "--dataset": args.dataset}
     )["JobRunId"]
@@ -280,7 +280,7 @@ def cmd_quarantine_retry(args: argparse.Namespace) -> int:
     from lakegate.aws import console_link, find_state_machine
 
     sfn = boto3.client("stepfunctions")
-    machine = find_state_machine(sfn, args.env)
+    machine = find_state_machine(sfn, args.env, args.dataset)
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
     for month in filed.window.months():
         keys = [
@@ -326,7 +326,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
     sfn = boto3.client("stepfunctions")
     execution = sfn.start_execution(
-        stateMachineArn=find_state_machine(sfn, args.env),
+        stateMachineArn=find_state_machine(sfn, args.env, args.dataset),
         name=run_id,
         input=json.dumps(
             {
@@ -637,7 +637,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="build month-end balances from published silver",
         description="Read the version of --dataset published in silver and write month-end"
         " balances per account and currency to gold as a new run, _SUCCESS last. Locally"
-        " (--lake) in this process; with --env by starting the Glue job <prefix>-<env>-gold.",
+        " (--lake) in this process; with --env by starting the Glue job"
+        " <prefix>-<env>-<dataset>-gold.",
     )
     _add_common(gold_parser)
     gold_parser.add_argument("--run-id", help="run id (default: generated from the UTC time)")

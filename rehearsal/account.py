@@ -217,9 +217,13 @@ class Account:
             )
         sfn = self.client("stepfunctions", "admin")
         self.state_machine = sfn.create_state_machine(
-            name=aws.state_machine_name(self.place.env, self.place.name_prefix),
+            name=aws.state_machine_name(self.place.env, self.place.dataset, self.place.name_prefix),
             definition=render_asl(self.state_machine_values()),
-            roleArn=f"arn:aws:iam::{self.place.account}:role/{self.place.name}-ingest-states",
+            roleArn=(
+                f"arn:aws:iam::{self.place.account}:role/"
+                f"{aws.pipeline_name(self.place.env, self.place.dataset, self.place.name_prefix)}"
+                "-states"
+            ),
         )["stateMachineArn"]
 
     def state_machine_values(self) -> dict[str, object]:
@@ -228,7 +232,9 @@ class Account:
         return {
             "dataset": self.place.dataset,
             "environment": self.place.env,
-            "glue_job_name": aws.glue_job_name(self.place.env, self.place.name_prefix),
+            "glue_job_name": aws.glue_job_name(
+                self.place.env, self.place.dataset, self.place.name_prefix
+            ),
             **RETRY_SECONDS,
             "max_quarantine_rate": 0.05,
             "schema_v": "v1",

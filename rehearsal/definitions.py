@@ -11,7 +11,7 @@ from functools import cache
 
 import hcl2
 
-from lakegate import aws
+from lakegate import aws, datasets
 from lakegate.storage import RETENTION_DAYS_TAG, RETENTION_MODE_TAG, Retention
 from rehearsal.roles import INFRA, Place, interpolate, unquote
 
@@ -64,9 +64,11 @@ def _references(place: Place, code_version: str, schema_v: str) -> dict[str, str
     refs = {
         "var.name_prefix": place.name_prefix,
         "var.environment": place.env,
-        "var.dataset": place.dataset,
+        # The rehearsal deploys one dataset: each job's for_each key is it.
+        "each.key": place.dataset,
+        "each.value": datasets.dataset(place.dataset).gold or "",
+        "each.value.schema_v": schema_v,
         "var.code_version": code_version,
-        "var.schema_v": schema_v,
         **{f'var.bucket_names["{role}"]': bucket for role, bucket in place.buckets.items()},
     }
     variables = {
@@ -84,7 +86,7 @@ def _references(place: Place, code_version: str, schema_v: str) -> dict[str, str
 
 
 def glue_jobs(place: Place, code_version: str, schema_v: str = "v1") -> dict[str, GlueJob]:
-    """Both jobs by name (<prefix>-<env>-ingest, <prefix>-<env>-gold)."""
+    """Both jobs of the dataset by name (<prefix>-<env>-<dataset>-ingest and -gold)."""
     refs = _references(place, code_version, schema_v)
     locals_ = {k: v for block in _module()["locals"] for k, v in block.items()}
     common = {unquote(k): interpolate(v, refs) for k, v in locals_["common_arguments"].items()}
@@ -106,8 +108,8 @@ def glue_jobs(place: Place, code_version: str, schema_v: str = "v1") -> dict[str
                 role=JOB_ROLES[unquote(body["role_arn"]).strip("${}")],
             )
     expected = {
-        aws.glue_job_name(place.env, place.name_prefix),
-        aws.gold_job_name(place.env, place.name_prefix),
+        aws.glue_job_name(place.env, place.dataset, place.name_prefix),
+        aws.gold_job_name(place.env, place.dataset, place.name_prefix),
     }
     if set(jobs) != expected:
         raise ValueError(f"infra/modules/glue defines jobs {sorted(jobs)}, not {sorted(expected)}")

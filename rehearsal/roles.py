@@ -72,14 +72,16 @@ def policy_values(place: Place, topic_arns: list[str]) -> dict[str, dict[str, ob
         "athena_workgroup": f"{place.name}-analysts",
     }
     orchestration = {
-        "glue_job_arn": place.job_arn(aws.glue_job_name(place.env, place.name_prefix)),
+        "glue_job_arn": place.job_arn(
+            aws.glue_job_name(place.env, place.dataset, place.name_prefix)
+        ),
         "silver_bucket_arn": f"arn:{place.partition}:s3:::{place.buckets['silver']}",
         "dataset": place.dataset,
         "kms_key_arn": place.kms_key_arn,
         "topic_arns": json.dumps(topic_arns),
         "state_machine_arn": (
             f"arn:{place.partition}:states:{place.region}:{place.account}"
-            f":stateMachine:{aws.state_machine_name(place.env, place.name_prefix)}"
+            f":stateMachine:{aws.state_machine_name(place.env, place.dataset, place.name_prefix)}"
         ),
     }
     return {"iam": iam, "orchestration": orchestration}

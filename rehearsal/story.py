@@ -549,7 +549,11 @@ class Story:
                 "get_object",
                 {"Bucket": buckets["bronze"], "Key": "transactions/x.csv"},
             ),
-            "promoter": ("glue", "start_job_run", {"JobName": f"{place.name}-ingest"}),
+            "promoter": (
+                "glue",
+                "start_job_run",
+                {"JobName": aws.glue_job_name(place.env, place.dataset, place.name_prefix)},
+            ),
             "operator": (
                 "s3",
                 "put_object",

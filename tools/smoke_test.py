@@ -4,7 +4,9 @@
 
 Checks, one line each: every lake bucket exists and blocks all public access; the Glue
 job runs the script and wheel of this code version, and both objects are in the
-artifacts bucket; the ingestion state machine exists and is active. Exit 1 if any fails.
+artifacts bucket; the ingestion state machine exists and is active. The jobs and state
+machines are checked for every dataset the environment deploys (--dataset, repeated; the
+deploy workflow passes the Terraform output's datasets). Exit 1 if any fails.
 """
 
 from __future__ import annotations
@@ -40,8 +42,8 @@ def check_buckets(s3, env: str) -> list[tuple[bool, str]]:
     return results
 
 
-def check_glue_job(glue, s3, env: str, code_version: str) -> list[tuple[bool, str]]:
-    name = aws.glue_job_name(env)
+def check_glue_job(glue, s3, env: str, dataset: str, code_version: str) -> list[tuple[bool, str]]:
+    name = aws.glue_job_name(env, dataset)
     artifacts = aws.bucket_names(env)["artifacts"]
     prefix = f"glue/{code_version}/"
     script = f"s3://{artifacts}/{prefix}ingest_transactions.py"
@@ -65,23 +67,32 @@ def check_glue_job(glue, s3, env: str, code_version: str) -> list[tuple[bool, st
     return results
 
 
-def check_state_machine(sfn, env: str) -> list[tuple[bool, str]]:
+def check_state_machine(sfn, env: str, dataset: str) -> list[tuple[bool, str]]:
     from lakegate.errors import LakegateError
 
     try:
-        arn = aws.find_state_machine(sfn, env)
+        arn = aws.find_state_machine(sfn, env, dataset)
     except LakegateError as error:
         return [(False, str(error))]
     status = sfn.describe_state_machine(stateMachineArn=arn).get("status", "ACTIVE")
     return [(status == "ACTIVE", f"state machine {arn} is {status}")]
 
 
-def run(session, env: str, code_version: str) -> list[tuple[bool, str]]:
+def run(
+    session, env: str, code_version: str, datasets: tuple[str, ...] = ("transactions",)
+) -> list[tuple[bool, str]]:
     s3 = session.client("s3")
+    glue, sfn = session.client("glue"), session.client("stepfunctions")
     return [
         *check_buckets(s3, env),
-        *check_glue_job(session.client("glue"), s3, env, code_version),
-        *check_state_machine(session.client("stepfunctions"), env),
+        *[
+            result
+            for dataset in datasets
+            for result in (
+                *check_glue_job(glue, s3, env, dataset, code_version),
+                *check_state_machine(sfn, env, dataset),
+            )
+        ],
     ]
 
 
@@ -91,8 +102,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", required=True, choices=aws.ENVIRONMENTS)
     parser.add_argument("--code-version", required=True)
+    parser.add_argument(
+        "--dataset",
+        action="append",
+        dest="datasets",
+        help="a dataset the environment deploys (repeat; default: transactions)",
+    )
     args = parser.parse_args(argv)
-    results = run(boto3.session.Session(), args.env, args.code_version)
+    datasets = tuple(args.datasets or ("transactions",))
+    results = run(boto3.session.Session(), args.env, args.code_version, datasets)
     for ok, line in results:
         print(f"{'ok  ' if ok else 'FAIL'} {line}")
     failed = sum(not ok for ok, _ in results)

@@ -228,7 +228,7 @@ def _deploy(version: str) -> boto3.session.Session:
     for name in ("ingest_transactions.py", f"lakegate-{version}-py3-none-any.whl"):
         s3.put_object(Bucket="lakegate-dev-artifacts", Key=f"glue/{version}/{name}", Body=b"x")
     glue.create_job(
-        Name="lakegate-dev-ingest",
+        Name="lakegate-dev-transactions-ingest",
         Role="arn:aws:iam::123456789012:role/lakegate-dev-glue-job",
         Command={"Name": "glueetl", "ScriptLocation": f"{code}/ingest_transactions.py"},
         DefaultArguments={
@@ -236,9 +236,9 @@ def _deploy(version: str) -> boto3.session.Session:
         },
     )
     session.client("stepfunctions").create_state_machine(
-        name="lakegate-dev-ingest",
+        name="lakegate-dev-transactions-ingest",
         definition=json.dumps({"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}),
-        roleArn="arn:aws:iam::123456789012:role/lakegate-dev-ingest-states",
+        roleArn="arn:aws:iam::123456789012:role/lakegate-dev-transactions-states",
     )
     return session
 

@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from glue_jobs.ingest_transactions import OPTIONAL, REQUIRED
-from glue_jobs.schemas import PARTITION_FIELDS, SILVER_SCHEMAS
-from lakegate import aws, layout
+from glue_jobs.schemas import PARTITION_FIELDS, SILVER_SCHEMAS, silver_schemas
+from lakegate import aws, datasets, layout
 from lakegate.errors import BadArgument
 from lakegate.templating import placeholders
 from tests.terraform import (
@@ -215,13 +215,18 @@ def test_glue_names_match_what_the_cli_looks_up():
     assert 'database = replace(local.name, "-", "_")' in glue
     assert aws.glue_database("dev", "acme-lake") == "acme_lake_dev"
     assert "name          = each.key" in glue
-    assert 'name     = "${local.name}-ingest"' in text(INFRA / "modules/orchestration")
-    assert aws.state_machine_name("dev", "acme-lake") == "acme-lake-dev-ingest"
+    assert 'name     = "${local.name}-${each.key}-ingest"' in text(INFRA / "modules/orchestration")
+    assert 'name                   = "${local.name}-${each.key}-ingest"' in glue
+    assert 'name                   = "${local.name}-${each.key}-gold"' in glue
+    assert aws.state_machine_name("dev", "fx_rates", "acme-lake") == "acme-lake-dev-fx_rates-ingest"
+    assert aws.glue_job_name("dev", "fx_rates", "acme-lake") == "acme-lake-dev-fx_rates-ingest"
+    assert aws.gold_job_name("dev", "transactions", "acme") == "acme-dev-transactions-gold"
 
 
-def _rendered_tables(dataset: str) -> dict:
+def _rendered_tables(pipelines: str) -> dict:
     """infra/modules/glue/tables.tf evaluated by terraform itself (no provider needed),
-    in a scratch copy laid out as the repository is, for `var.dataset` = dataset."""
+    in a scratch copy laid out as the repository is, for `var.pipelines` = pipelines
+    (an HCL map, as the lakegate module passes it)."""
     import json
     import tempfile
 
@@ -229,12 +234,15 @@ def _rendered_tables(dataset: str) -> dict:
         module = Path(scratch, "infra/modules/glue")
         module.mkdir(parents=True)
         shutil.copy(INFRA / "modules/glue/tables.tf", module)
-        (module / "variables.tf").write_text('variable "dataset" {\n  type = string\n}\n')
+        (module / "variables.tf").write_text(
+            'variable "pipelines" {\n'
+            "  type = map(object({ schema_v = string, gold = optional(string) }))\n}\n"
+        )
         Path(scratch, "lakegate").symlink_to(ROOT / "lakegate")
         run = {"cwd": module, "capture_output": True, "text": True, "check": True}
         subprocess.run(["terraform", "init", "-backend=false", "-input=false"], **run)
         shown = subprocess.run(
-            ["terraform", "console", "-var", f"dataset={dataset}"],
+            ["terraform", "console", "-var", f"pipelines={pipelines}"],
             input="jsonencode(local.tables)\n",
             **run,
         ).stdout
@@ -254,12 +262,17 @@ def test_the_catalog_tables_have_the_columns_the_jobs_write():
             if f.name not in partition_names
         ]
 
-    tables = _rendered_tables("transactions")
-    assert set(tables) == {"transactions", "account_balances"}
+    tables = _rendered_tables(
+        '{ transactions = { schema_v = "v1", gold = "account_balances" },'
+        ' fx_rates = { schema_v = "v1" } }'
+    )
+    assert set(tables) == {"transactions", "account_balances", "fx_rates"}
     assert tables["transactions"]["bucket"] == "silver"
     assert tables["transactions"]["columns"] == stored(list(SILVER_SCHEMAS.values())[-1])
     assert tables["account_balances"]["bucket"] == "gold"
     assert tables["account_balances"]["columns"] == stored(BALANCES_SCHEMA)
+    fx = datasets.dataset("fx_rates")
+    assert tables["fx_rates"]["columns"] == stored(silver_schemas(fx)[fx.schema_v])
 
 
 def test_the_catalog_tables_are_those_of_the_registry():
@@ -519,7 +532,7 @@ def test_the_command_line_defaults_to_the_account_prefix(monkeypatch):
     finally:
         aws._account_id.cache_clear()
     monkeypatch.setenv(aws.PREFIX_VARIABLE, "acme")
-    assert aws.state_machine_name("prod") == "acme-prod-ingest"
+    assert aws.state_machine_name("prod", "transactions") == "acme-prod-transactions-ingest"
     monkeypatch.setenv(aws.PREFIX_VARIABLE, "Acme_Lake")
     with pytest.raises(BadArgument, match="name prefix 'Acme_Lake' must be 2-21 lower-case"):
         aws.environment_name("dev")

@@ -85,8 +85,8 @@ def test_the_state_machine_may_list_silver_so_a_missing_success_is_no_such_key()
 def test_the_glue_jobs_are_read_from_the_glue_module():
     place = Place()
     jobs = definitions.glue_jobs(place, "1.2.3+gabc")
-    ingest = jobs[aws.glue_job_name("dev", place.name_prefix)]
-    gold = jobs[aws.gold_job_name("dev", place.name_prefix)]
+    ingest = jobs[aws.glue_job_name("dev", "transactions", place.name_prefix)]
+    gold = jobs[aws.gold_job_name("dev", "transactions", place.name_prefix)]
     assert (ingest.script, gold.script) == ("ingest_transactions.py", "gold_balances.py")
     assert (ROOT / "glue_jobs" / ingest.script).exists() and (
         ROOT / "glue_jobs" / gold.script
@@ -117,9 +117,13 @@ def test_every_argument_the_job_is_given_is_read_and_every_one_it_reads_is_given
                 "--enable-auto-scaling"}  # fmt: skip
     jobs = definitions.glue_jobs(Place(), "1")
     for name, script, extra in (
-        (aws.glue_job_name("dev", "lakegate-123456789012"), ingest_transactions, from_asl),
         (
-            aws.gold_job_name("dev", "lakegate-123456789012"),
+            aws.glue_job_name("dev", "transactions", "lakegate-123456789012"),
+            ingest_transactions,
+            from_asl,
+        ),
+        (
+            aws.gold_job_name("dev", "transactions", "lakegate-123456789012"),
             gold_balances,
             {"--run_id", "--dataset"},
         ),

@@ -361,7 +361,7 @@ def test_backfill_on_an_environment_starts_the_state_machine(aws, monkeypatch, c
     )
     monkeypatch.setenv("LAKEGATE_NAME_PREFIX", "lakegate")
     aws.sfn.create_state_machine(
-        name="lakegate-dev-ingest",
+        name="lakegate-dev-transactions-ingest",
         definition=render(values(aws.topics)),
         roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn",
     )
@@ -407,7 +407,8 @@ def test_backfill_on_an_environment_without_the_state_machine_is_one_line(aws, c
 
     assert cli.main(["backfill", "--env", "sit", "--year", "2024", "--month", "3"]) == 1
     assert capsys.readouterr().err.strip() == (
-        "lakegate: state machine lakegate-sit-ingest not found: is the sit environment deployed?"
+        "lakegate: state machine lakegate-sit-transactions-ingest not found: is transactions"
+        " deployed in the sit environment (datasets in infra/envs/sit/main.tf)?"
     )
 
 
@@ -442,7 +443,7 @@ def _gold_job(aws: Aws, monkeypatch) -> None:
     """The dev environment's gold job, as `lakegate gold --env dev` finds it."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     aws.glue.create_job(
-        Name="lakegate-dev-gold",
+        Name="lakegate-dev-transactions-gold",
         Role=f"arn:aws:iam::{ACCOUNT}:role/glue",
         Command={"Name": "glueetl", "ScriptLocation": "s3://a/gold_balances.py"},
     )
@@ -455,7 +456,7 @@ def test_gold_on_an_environment_starts_the_gold_job_and_follows_it(aws, monkeypa
     code = cli.main(["gold", "--env", "dev", "--run-id", "g-1", "--wait", "--poll-seconds", "0.1"])
     out = capsys.readouterr().out
     assert code == 0, out
-    (run,) = aws.glue.get_job_runs(JobName="lakegate-dev-gold")["JobRuns"]
+    (run,) = aws.glue.get_job_runs(JobName="lakegate-dev-transactions-gold")["JobRuns"]
     assert run["Arguments"] == {"--run_id": "g-1", "--dataset": "transactions"}
     assert "state:     SUCCEEDED" in out
     assert "lakegate review g-1 --dataset account_balances --env dev" in out

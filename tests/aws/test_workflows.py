@@ -319,7 +319,10 @@ def test_a_failed_smoke_test_redeploys_the_previous_deployment():
     recorded as an auto-rollback (Slack for prod), and the run still fails."""
     apply = jobs(ROOT / ".github/workflows/deploy-environment.yml")["apply"]
     named = {s.get("id"): s for s in steps(apply) if s.get("id")}
-    assert named["smoke"]["run"].startswith("python tools/smoke_test.py")
+    smoke = named["smoke"]["run"]
+    # Every dataset the environment deploys, from the lakegate module's outputs.
+    assert "output -json lakegate" in smoke and ".glue_job_names" in smoke
+    assert 'python tools/smoke_test.py --env "$ENVIRONMENT"' in smoke and '"${args[@]}"' in smoke
     previous = named["previous"]
     assert previous["if"] == (
         "failure() && steps.smoke.outcome == 'failure' && inputs.reason == 'deploy'"

@@ -17,7 +17,7 @@ module "lakegate" {
   environment               = "dev"
   github_repository         = "lakegate/lakegate"
   code_version              = var.code_version
-  dataset                   = "transactions"
+  datasets                  = ["transactions"]
   domains                   = []
   persona_principals        = {}
   subscriptions             = var.alert_subscriptions

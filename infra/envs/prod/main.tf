@@ -22,7 +22,7 @@ module "lakegate" {
   environment               = "prod"
   github_repository         = "lakegate/lakegate"
   code_version              = var.code_version
-  dataset                   = "transactions"
+  datasets                  = ["transactions"]
   domains                   = []
   persona_principals        = {}
   subscriptions             = var.alert_subscriptions

@@ -17,7 +17,6 @@ locals {
     "--custom-logGroup-prefix" = local.log_group_prefix
     "--enable-spark-ui"        = "true"
     "--TempDir"                = "s3://${var.bucket_names["artifacts"]}/glue-temp/"
-    "--dataset"                = var.dataset
     "--bronze"                 = "s3://${var.bucket_names["bronze"]}"
     "--silver"                 = "s3://${var.bucket_names["silver"]}"
     "--gold"                   = "s3://${var.bucket_names["gold"]}"
@@ -108,9 +107,13 @@ resource "aws_cloudwatch_log_group" "job" {
   tags              = var.tags
 }
 
+# Each dataset's pipeline: its ingestion job, and the gold job of one that has a gold
+# dataset. Named <prefix>-<env>-<dataset>-ingest and -gold (lakegate.aws).
 resource "aws_glue_job" "ingest" {
-  name                   = "${local.name}-ingest"
-  description            = "Lakegate ingestion of ${var.dataset} (code ${var.code_version})"
+  for_each = var.pipelines
+
+  name                   = "${local.name}-${each.key}-ingest"
+  description            = "Lakegate ingestion of ${each.key} (code ${var.code_version})"
   role_arn               = var.job_role_arn
   glue_version           = var.glue_version
   worker_type            = var.worker_type
@@ -132,20 +135,24 @@ resource "aws_glue_job" "ingest" {
   # With auto scaling, number_of_workers is the most a run may use: a one-month run
   # validates in one task and keeps one executor (docs/performance.md, cost on Glue).
   default_arguments = merge(local.common_arguments, {
-    "--spark-event-logs-path" = "s3://${var.bucket_names["artifacts"]}/spark-logs/${local.name}-ingest/"
+    "--spark-event-logs-path" = "s3://${var.bucket_names["artifacts"]}/spark-logs/${local.name}-${each.key}-ingest/"
+    "--dataset"               = each.key
     "--run_type"              = "scheduled"
-    "--schema_v"              = var.schema_v
+    "--schema_v"              = each.value.schema_v
     "--enable-auto-scaling"   = "${var.auto_scaling}"
   })
 
   tags = var.tags
 }
 
-# The gold job: month-end balances from published silver, written as a gold run to be
-# promoted (dataset account_balances). Started after a silver promotion.
+# The gold job: the gold dataset (transactions: account_balances, month-end balances)
+# from published silver, written as a gold run to be promoted. Started after a silver
+# promotion; --dataset names the source.
 resource "aws_glue_job" "gold" {
-  name                   = "${local.name}-gold"
-  description            = "Lakegate month-end balances of ${var.dataset} (code ${var.code_version})"
+  for_each = { for dataset, pipeline in var.pipelines : dataset => pipeline.gold if pipeline.gold != null }
+
+  name                   = "${local.name}-${each.key}-gold"
+  description            = "Lakegate ${each.value} from ${each.key} (code ${var.code_version})"
   role_arn               = var.gold_job_role_arn
   glue_version           = var.glue_version
   worker_type            = var.gold_worker_type
@@ -165,7 +172,8 @@ resource "aws_glue_job" "gold" {
   }
 
   default_arguments = merge(local.common_arguments, {
-    "--spark-event-logs-path" = "s3://${var.bucket_names["artifacts"]}/spark-logs/${local.name}-gold/"
+    "--spark-event-logs-path" = "s3://${var.bucket_names["artifacts"]}/spark-logs/${local.name}-${each.key}-gold/"
+    "--dataset"               = each.key
   })
 
   tags = var.tags

@@ -1,11 +1,11 @@
-output "job_name" {
-  description = "Name of the Glue ingestion job."
-  value       = aws_glue_job.ingest.name
+output "job_names" {
+  description = "Name of each dataset's Glue ingestion job."
+  value       = { for dataset, job in aws_glue_job.ingest : dataset => job.name }
 }
 
-output "job_arn" {
-  description = "ARN of the Glue ingestion job."
-  value       = aws_glue_job.ingest.arn
+output "job_arns" {
+  description = "ARN of each dataset's Glue ingestion job."
+  value       = { for dataset, job in aws_glue_job.ingest : dataset => job.arn }
 }
 
 output "database_name" {
@@ -18,12 +18,12 @@ output "athena_workgroup" {
   value       = aws_athena_workgroup.analysts.name
 }
 
-output "script_location" {
-  description = "S3 URI of the job script the job runs (the smoke test compares it)."
-  value       = aws_glue_job.ingest.command[0].script_location
+output "script_locations" {
+  description = "S3 URI of the script each ingestion job runs (the smoke test compares it)."
+  value       = { for dataset, job in aws_glue_job.ingest : dataset => job.command[0].script_location }
 }
 
-output "gold_job_name" {
-  description = "Name of the Glue gold (month-end balances) job."
-  value       = aws_glue_job.gold.name
+output "gold_job_names" {
+  description = "Name of the Glue gold job of each dataset with a gold dataset."
+  value       = { for dataset, job in aws_glue_job.gold : dataset => job.name }
 }

@@ -8,7 +8,7 @@ locals {
   # of older versions give null for the columns they lack.
   registry = jsondecode(file("${path.module}/../../../lakegate/datasets.json"))
   published = {
-    for name in [var.dataset, local.registry.datasets[var.dataset].gold] :
+    for name in concat(keys(var.pipelines), [for p in values(var.pipelines) : p.gold if p.gold != null]) :
     name => local.registry.datasets[name]
   }
   tables = {

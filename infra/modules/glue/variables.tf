@@ -13,25 +13,16 @@ variable "environment" {
   }
 }
 
-variable "dataset" {
-  description = "Dataset the ingestion job reads and writes (its bronze and silver prefix)."
-  type        = string
-  default     = "transactions"
+variable "pipelines" {
+  description = "The environment's ingested datasets (lakegate/datasets.json): per dataset the silver schema version its job writes and its gold dataset, if any. Each gets an ingestion job, and one with a gold dataset a gold job."
+  type = map(object({
+    schema_v = string
+    gold     = optional(string)
+  }))
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9_]{0,62}$", var.dataset))
-    error_message = "dataset must match ^[a-z][a-z0-9_]{0,62}$."
-  }
-}
-
-variable "schema_v" {
-  description = "Silver schema version the ingestion job writes (lakegate/schema_versions.py); files with an older header are read with the added columns null."
-  type        = string
-  default     = "v1"
-
-  validation {
-    condition     = contains(["v1", "v2"], var.schema_v)
-    error_message = "schema_v must be a registered version: v1 or v2."
+    condition     = length(var.pipelines) > 0 && alltrue([for d in keys(var.pipelines) : can(regex("^[a-z][a-z0-9_]{0,23}$", d))])
+    error_message = "pipelines must name at least one dataset, each matching ^[a-z][a-z0-9_]{0,23}$ (role names stay within 64 characters)."
   }
 }
 

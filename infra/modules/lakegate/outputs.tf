@@ -3,19 +3,19 @@ output "bucket_names" {
   value       = module.storage.bucket_names
 }
 
-output "glue_job_name" {
-  description = "The ingestion job (the smoke test checks its script)."
-  value       = module.glue.job_name
+output "glue_job_names" {
+  description = "Each dataset's ingestion job (the smoke test checks its script)."
+  value       = module.glue.job_names
 }
 
-output "glue_script_location" {
-  description = "Script the job runs: s3://<artifacts>/glue/<code_version>/ingest_transactions.py."
-  value       = module.glue.script_location
+output "glue_script_locations" {
+  description = "Script each ingestion job runs: s3://<artifacts>/glue/<code_version>/ingest_transactions.py."
+  value       = module.glue.script_locations
 }
 
-output "state_machine_arn" {
-  description = "The ingestion state machine."
-  value       = module.orchestration.state_machine_arn
+output "state_machine_arns" {
+  description = "Each dataset's ingestion state machine."
+  value       = module.orchestration.state_machine_arns
 }
 
 output "promoter_role_arn" {
@@ -30,5 +30,5 @@ output "operator_role_arn" {
 
 output "alarm_names" {
   description = "The pipeline's alarms."
-  value       = module.monitoring.alarm_names
+  value       = { for dataset, monitoring in module.monitoring : dataset => monitoring.alarm_names }
 }

@@ -29,16 +29,21 @@ variable "code_version" {
   type        = string
 }
 
-variable "dataset" {
-  description = "Dataset this environment ingests."
-  type        = string
-  default     = "transactions"
+variable "datasets" {
+  description = "The ingested datasets this environment runs (lakegate/datasets.json): each gets its own pipeline (Glue jobs, state machine, schedule, alarms); the buckets, keys, catalog and personas are shared."
+  type        = list(string)
+  default     = ["transactions"]
+
+  validation {
+    condition     = length(var.datasets) > 0 && length(distinct(var.datasets)) == length(var.datasets) && alltrue([for d in var.datasets : can(regex("^[a-z][a-z0-9_]{0,23}$", d))])
+    error_message = "datasets must list at least one dataset, each once, each matching ^[a-z][a-z0-9_]{0,23}$."
+  }
 }
 
-variable "schema_v" {
-  description = "Silver schema version runs write (v1, or v2 after the migration in docs/schema-evolution.md)."
-  type        = string
-  default     = "v1"
+variable "schema_versions" {
+  description = "Silver schema version a dataset's runs write, where it is not the registry's schema_v (v2 after the migration in docs/schema-evolution.md)."
+  type        = map(string)
+  default     = {}
 }
 
 variable "domains" {

@@ -8,10 +8,11 @@ locals {
   alerts   = jsondecode(file("${path.module}/../../../lakegate/alerts.json"))
   datasets = { ingest = var.dataset, gold = var.gold_dataset }
 
-  # Alarms that expect a daily run exist only where the schedule is on (not in dev).
+  # Alarms that expect a daily run exist only where the schedule is on (not in dev);
+  # those that watch a gold dataset only for a dataset that has one.
   alarms = {
     for name, alarm in local.alerts.alarms : name => alarm
-    if var.schedule_enabled || !try(alarm.scheduled_only, false)
+    if(var.schedule_enabled || !try(alarm.scheduled_only, false)) && (alarm.watches != "gold" || var.gold_dataset != null)
   }
   # One metric against a threshold; several metrics summed; an anomaly band.
   single  = { for name, alarm in local.alarms : name => alarm if !can(alarm.metrics) && !can(alarm.anomaly_band) }

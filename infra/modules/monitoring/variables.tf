@@ -25,9 +25,9 @@ variable "state_machine_arn" {
 }
 
 variable "gold_dataset" {
-  description = "The gold dataset built from it (its alarms' Dataset dimension)."
+  description = "The gold dataset built from it (its alarms' Dataset dimension); null for a dataset without one, which gets no gold alarms."
   type        = string
-  default     = "account_balances"
+  default     = null
 }
 
 variable "topic_arns" {

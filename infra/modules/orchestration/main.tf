@@ -83,8 +83,12 @@ resource "aws_chatbot_slack_channel_configuration" "this" {
   tags                  = var.tags
 }
 
+# Each dataset's pipeline: its state machine (with role and log group) and schedule,
+# named <prefix>-<env>-<dataset>-ingest (lakegate.aws.state_machine_name).
 resource "aws_cloudwatch_log_group" "this" {
-  name              = "/aws/vendedlogs/states/${local.name}-ingest"
+  for_each = var.pipelines
+
+  name              = "/aws/vendedlogs/states/${local.name}-${each.key}-ingest"
   retention_in_days = var.log_retention_days
   kms_key_id        = var.kms_key_arn
   tags              = var.tags
@@ -116,39 +120,45 @@ data "aws_iam_policy_document" "assume_states" {
 # AccessDenied, and the run would fail at once. The ListBucket grant has no s3:prefix
 # condition: that key is not part of a GetObject request, so S3 could not match it.
 locals {
-  state_machine_policy = templatefile("${path.module}/policies/state_machine.json.tftpl", {
-    glue_job_arn      = var.glue_job_arn
+  state_machine_policy = { for dataset, pipeline in var.pipelines : dataset => templatefile("${path.module}/policies/state_machine.json.tftpl", {
+    glue_job_arn      = pipeline.glue_job_arn
     silver_bucket_arn = var.silver_bucket_arn
-    dataset           = var.dataset
+    dataset           = dataset
     kms_key_arn       = var.kms_key_arn
     topic_arns        = jsonencode([for topic in aws_sns_topic.this : topic.arn])
-  })
+  }) }
 }
 
 resource "aws_iam_role" "state_machine" {
+  for_each = var.pipelines
+
   permissions_boundary = var.permissions_boundary_arn
-  name                 = "${local.name}-ingest-states"
+  name                 = "${local.name}-${each.key}-states"
   assume_role_policy   = data.aws_iam_policy_document.assume_states.json
   tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "state_machine" {
+  for_each = var.pipelines
+
   name   = "run-ingestion"
-  role   = aws_iam_role.state_machine.id
-  policy = local.state_machine_policy
+  role   = aws_iam_role.state_machine[each.key].id
+  policy = local.state_machine_policy[each.key]
 }
 
 resource "aws_sfn_state_machine" "this" {
-  name     = "${local.name}-ingest"
-  role_arn = aws_iam_role.state_machine.arn
+  for_each = var.pipelines
+
+  name     = "${local.name}-${each.key}-ingest"
+  role_arn = aws_iam_role.state_machine[each.key].arn
   definition = templatefile("${path.module}/../../../state_machine/ingest.asl.json", {
-    dataset                        = var.dataset
+    dataset                        = each.key
     environment                    = var.environment
-    glue_job_name                  = var.glue_job_name
+    glue_job_name                  = each.value.glue_job_name
     glue_retry_interval_seconds    = var.glue_retry_interval_seconds
     success_retry_interval_seconds = var.success_retry_interval_seconds
     max_quarantine_rate            = var.max_quarantine_rate
-    schema_v                       = var.schema_v
+    schema_v                       = each.value.schema_v
     silver_bucket                  = var.silver_bucket_name
     reviewers_topic_arn            = aws_sns_topic.this["reviewers"].arn
     job_failure_topic_arn          = aws_sns_topic.this[local.alert_topics["job-failure"]].arn
@@ -159,7 +169,7 @@ resource "aws_sfn_state_machine" "this" {
   })
 
   logging_configuration {
-    log_destination        = "${aws_cloudwatch_log_group.this.arn}:*"
+    log_destination        = "${aws_cloudwatch_log_group.this[each.key].arn}:*"
     include_execution_data = true
     level                  = "ERROR"
   }
@@ -173,8 +183,10 @@ resource "aws_sfn_state_machine" "this" {
 
 # The daily scheduled run. EventBridge names the execution; that name is the run_id.
 resource "aws_cloudwatch_event_rule" "schedule" {
-  name                = "${local.name}-ingest-schedule"
-  description         = "Daily Lakegate ingestion of ${var.dataset}"
+  for_each = var.pipelines
+
+  name                = "${local.name}-${each.key}-schedule"
+  description         = "Daily Lakegate ingestion of ${each.key}"
   schedule_expression = var.schedule_expression
   state               = var.schedule_enabled ? "ENABLED" : "DISABLED"
   tags                = var.tags
@@ -199,22 +211,28 @@ data "aws_iam_policy_document" "assume_events" {
 }
 
 resource "aws_iam_role" "schedule" {
+  for_each = var.pipelines
+
   permissions_boundary = var.permissions_boundary_arn
-  name                 = "${local.name}-ingest-schedule"
+  name                 = "${local.name}-${each.key}-schedule"
   assume_role_policy   = data.aws_iam_policy_document.assume_events.json
   tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "schedule" {
+  for_each = var.pipelines
+
   name   = "start-ingestion"
-  role   = aws_iam_role.schedule.id
-  policy = templatefile("${path.module}/policies/schedule.json.tftpl", { state_machine_arn = aws_sfn_state_machine.this.arn })
+  role   = aws_iam_role.schedule[each.key].id
+  policy = templatefile("${path.module}/policies/schedule.json.tftpl", { state_machine_arn = aws_sfn_state_machine.this[each.key].arn })
 }
 
 resource "aws_cloudwatch_event_target" "schedule" {
-  rule     = aws_cloudwatch_event_rule.schedule.name
-  arn      = aws_sfn_state_machine.this.arn
-  role_arn = aws_iam_role.schedule.arn
+  for_each = var.pipelines
+
+  rule     = aws_cloudwatch_event_rule.schedule[each.key].name
+  arn      = aws_sfn_state_machine.this[each.key].arn
+  role_arn = aws_iam_role.schedule[each.key].arn
   input    = file("${path.module}/../../../state_machine/scheduled_input.json")
 }
 

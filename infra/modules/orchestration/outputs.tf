@@ -1,11 +1,11 @@
-output "state_machine_arn" {
-  description = "ARN of the ingestion state machine."
-  value       = aws_sfn_state_machine.this.arn
+output "state_machine_arns" {
+  description = "ARN of each dataset's ingestion state machine."
+  value       = { for dataset, machine in aws_sfn_state_machine.this : dataset => machine.arn }
 }
 
-output "state_machine_name" {
-  description = "Name of the ingestion state machine (lakegate backfill --env finds it by name)."
-  value       = aws_sfn_state_machine.this.name
+output "state_machine_names" {
+  description = "Name of each dataset's ingestion state machine (lakegate backfill --env --dataset finds it by name)."
+  value       = { for dataset, machine in aws_sfn_state_machine.this : dataset => machine.name }
 }
 
 output "topic_arns" {

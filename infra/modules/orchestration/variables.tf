@@ -13,26 +13,13 @@ variable "environment" {
   }
 }
 
-variable "dataset" {
-  description = "Dataset the state machine ingests (its bronze and silver prefix)."
-  type        = string
-  default     = "transactions"
-}
-
-variable "schema_v" {
-  description = "Silver schema version whose _SUCCESS the state machine checks."
-  type        = string
-  default     = "v1"
-}
-
-variable "glue_job_name" {
-  description = "Name of the Glue ingestion job the state machine runs."
-  type        = string
-}
-
-variable "glue_job_arn" {
-  description = "ARN of that Glue job (for the state machine's role)."
-  type        = string
+variable "pipelines" {
+  description = "Per ingested dataset: the silver schema version whose _SUCCESS its state machine checks, and the Glue ingestion job it runs (name and ARN, for its role). Each gets a state machine, its role and log group, and a schedule."
+  type = map(object({
+    schema_v      = string
+    glue_job_name = string
+    glue_job_arn  = string
+  }))
 }
 
 variable "silver_bucket_name" {
