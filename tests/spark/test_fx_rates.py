@@ -211,3 +211,43 @@ def test_fx_rates_end_to_end(spark, tmp_path):
     assert lakegate_here("promote", "fx-again", *where, *APPROVE)[0] == 3
     latest = json.loads(lake["silver"].read_bytes(layout.latest_key("fx_rates")))
     assert latest["run_id"] == "fx-fix"
+
+
+def test_promoting_fx_rates_keeps_its_catalog_table_on_current(tmp_path):
+    """The table Terraform makes from the registry entry (infra/modules/glue/tables.tf),
+    kept by the promoter as for transactions (Glue through moto)."""
+    import boto3
+    from moto import mock_aws
+
+    from lakegate.config import dataset_config
+    from promotion.catalog import GlueCatalog
+    from promotion.publisher import Promoter
+    from tests.fake_runs import make_run
+
+    lake = Lake.local(tmp_path / "lake")
+    with mock_aws():
+        glue = boto3.client("glue", region_name="eu-west-1")
+        glue.create_database(DatabaseInput={"Name": "lakegate_dev"})
+        glue.create_table(
+            DatabaseName="lakegate_dev",
+            TableInput={
+                "Name": "fx_rates",
+                "PartitionKeys": [{"Name": n, "Type": "string"} for n in ("year", "month")],
+                "StorageDescriptor": {
+                    "Columns": [{"Name": c.name, "Type": c.type} for c in FX.published_columns()],
+                    "Location": "s3://lakegate-dev-silver/fx_rates/current/",
+                },
+            },
+        )
+        catalog = GlueCatalog(glue, "lakegate_dev", "fx_rates")
+        promoter = Promoter(lake, dataset_config("fx_rates"), lambda: "test", catalog=catalog)
+        make_run(lake, "fx-a", {"year=2024/month=03": 10, "year=2024/month=04": 5},
+                 dataset="fx_rates")  # fmt: skip
+        promoter.promote("fx-a", "Dana", "rates checked")
+        found = glue.get_partitions(DatabaseName="lakegate_dev", TableName="fx_rates")
+        locations = {tuple(p["Values"]): p["StorageDescriptor"]["Location"]
+                     for p in found["Partitions"]}  # fmt: skip
+    assert locations == {
+        ("2024", "03"): lake["silver"].uri("fx_rates/current/year=2024/month=03/"),
+        ("2024", "04"): lake["silver"].uri("fx_rates/current/year=2024/month=04/"),
+    }
