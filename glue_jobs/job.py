@@ -225,6 +225,11 @@ class Ingestion:
     cloudwatch: object = None
     files: list[bronze.BronzeFile] | None = None
 
+    @property
+    def dataset(self) -> datasets.Dataset:
+        """The registry entry of the run's dataset: its key, columns and schemas."""
+        return datasets.dataset(self.request.config.name)
+
     def plan(self) -> IngestPlan:
         """What is already accepted: the published version minus the partitions this
         run replaces, within the look-back (SPEC §6); and earlier failures, for attempt
@@ -264,7 +269,7 @@ class Ingestion:
         with their messages and histories."""
         spark, lake, request = self.spark, self.lake, self.request
         cfg = request.config
-        dataset = datasets.dataset(cfg.name)
+        dataset = self.dataset
         published = sparkio.read_parquet_files(
             spark, plan.published_uris, published_keys_schema(dataset)
         )
@@ -326,7 +331,7 @@ class Ingestion:
     def write(self, plan: IngestPlan, frames: Frames, tripped: dict[str, int]) -> None:
         """Quarantine and condemned rows; silver unless the breaker tripped."""
         spark, lake, request = self.spark, self.lake, self.request
-        dataset = datasets.dataset(request.config.name)
+        dataset = self.dataset
         phase(spark, "write quarantine")
         sparkio.write_partitioned(
             frames.notable.transform(
@@ -378,7 +383,7 @@ class Ingestion:
     def verify(self, plan: IngestPlan, outcome: IngestOutcome) -> Written:
         """Everything that was classified must be in storage: count what was written."""
         spark, lake, request = self.spark, self.lake, self.request
-        dataset = datasets.dataset(request.config.name)
+        dataset = self.dataset
         phase(spark, "check rows written")
         schema = silver_schemas(dataset)[request.config.schema_v]
         silver = check_written(spark, lake, "silver", plan.silver, schema, request.config)

@@ -418,10 +418,11 @@ def validate(config: DatasetConfig) -> Callable[[DataFrame], DataFrame]:
     where it is not a record (raw_line); a received value only where trimming changed
     it. with_received_values() restores the columns as received."""
 
-    names = [c.name for c in datasets.dataset(config.name).required]
+    dataset = datasets.dataset(config.name)
+    names = [c.name for c in dataset.required]
 
     def apply(lines: DataFrame) -> DataFrame:
-        checked = lines.transform(R.with_typed_values(datasets.dataset(config.name))).transform(
+        checked = lines.transform(R.with_typed_values(dataset)).transform(
             R.with_error_type(R.value_rules(config))
         )
         dropped = {"line", *names}

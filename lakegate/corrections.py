@@ -77,11 +77,11 @@ def export_quarantine(lake: Lake, dataset: str, run_id: str, out: Path) -> list[
     if not by_month:
         raise Refused(f"run {run_id} of {dataset} has no quarantined rows to export")
     out.mkdir(parents=True, exist_ok=True)
+    key = datasets.dataset(dataset).key
     written = []
     for month, rows in sorted(by_month.items()):
         data, errors = io.StringIO(), io.StringIO()
         header = _header(rows, dataset)
-        key = datasets.dataset(dataset).key
         data.write(",".join(header) + "\n")
         notes = csv.writer(errors, lineterminator="\n")
         notes.writerow(error_columns(dataset))

@@ -50,3 +50,28 @@ def as_promoter(
             aws_secret_access_key=key["SecretAccessKey"],
         )
         yield admin, Lake.s3(client, place.buckets), policy
+
+
+SYMLINK_INPUT = "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat"
+PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+
+
+def create_published_table(
+    glue, database: str, name: str, columns: list[tuple[str, str]], location: str
+) -> None:
+    """A published table as infra/modules/glue/tables.tf makes it: `columns` (name,
+    type), partitioned by year and month, Parquet read through symlink manifests."""
+    glue.create_table(
+        DatabaseName=database,
+        TableInput={
+            "Name": name,
+            "PartitionKeys": [{"Name": n, "Type": "string"} for n in ("year", "month")],
+            "StorageDescriptor": {
+                "Columns": [{"Name": c, "Type": t} for c, t in columns],
+                "Location": location,
+                "InputFormat": SYMLINK_INPUT,
+                "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+                "SerdeInfo": {"SerializationLibrary": PARQUET_SERDE},
+            },
+        },
+    )

@@ -8,10 +8,8 @@ from lakegate.config import dataset_config
 from lakegate.storage import Lake
 from promotion.catalog import GlueCatalog
 from promotion.publisher import Promoter
+from tests.aws_lake import SYMLINK_INPUT, create_published_table
 from tests.fake_runs import make_run
-
-SYMLINK_INPUT = "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat"
-PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 
 
 @pytest.fixture
@@ -19,22 +17,12 @@ def glue():
     with mock_aws():
         client = boto3.client("glue", region_name="eu-west-1")
         client.create_database(DatabaseInput={"Name": "lakegate_dev"})
-        client.create_table(
-            DatabaseName="lakegate_dev",
-            TableInput={
-                "Name": "transactions",
-                "PartitionKeys": [
-                    {"Name": "year", "Type": "string"},
-                    {"Name": "month", "Type": "string"},
-                ],
-                "StorageDescriptor": {
-                    "Columns": [{"Name": "TransactionID", "Type": "string"}],
-                    "Location": "s3://lakegate-dev-silver/transactions/current/",
-                    "InputFormat": SYMLINK_INPUT,
-                    "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-                    "SerdeInfo": {"SerializationLibrary": PARQUET_SERDE},
-                },
-            },
+        create_published_table(
+            client,
+            "lakegate_dev",
+            "transactions",
+            [("TransactionID", "string")],
+            "s3://lakegate-dev-silver/transactions/current/",
         )
         yield client
 

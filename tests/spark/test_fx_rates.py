@@ -222,22 +222,19 @@ def test_promoting_fx_rates_keeps_its_catalog_table_on_current(tmp_path):
     from lakegate.config import dataset_config
     from promotion.catalog import GlueCatalog
     from promotion.publisher import Promoter
+    from tests.aws_lake import create_published_table
     from tests.fake_runs import make_run
 
     lake = Lake.local(tmp_path / "lake")
     with mock_aws():
         glue = boto3.client("glue", region_name="eu-west-1")
         glue.create_database(DatabaseInput={"Name": "lakegate_dev"})
-        glue.create_table(
-            DatabaseName="lakegate_dev",
-            TableInput={
-                "Name": "fx_rates",
-                "PartitionKeys": [{"Name": n, "Type": "string"} for n in ("year", "month")],
-                "StorageDescriptor": {
-                    "Columns": [{"Name": c.name, "Type": c.type} for c in FX.published_columns()],
-                    "Location": "s3://lakegate-dev-silver/fx_rates/current/",
-                },
-            },
+        create_published_table(
+            glue,
+            "lakegate_dev",
+            "fx_rates",
+            [(c.name, c.type) for c in FX.published_columns()],
+            "s3://lakegate-dev-silver/fx_rates/current/",
         )
         catalog = GlueCatalog(glue, "lakegate_dev", "fx_rates")
         promoter = Promoter(lake, dataset_config("fx_rates"), lambda: "test", catalog=catalog)
